@@ -1,0 +1,60 @@
+"""The hash chain's canonical form, shared by the aggregate that writes and `verify` that checks.
+
+docs/integrity.md is the specification; this module is its reference implementation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+GENESIS = "0" * 64
+
+
+def plain(value: Any) -> Any:
+    """A value as it reads once its stored transcoding is unwrapped: JSON types only."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, UUID):
+        return value.hex
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+def unwrap_stored(value: Any) -> Any:
+    """Stored JSON with eventsourcing's `{"_type_": T, "_data_": X}` wrappers replaced by X."""
+    if isinstance(value, dict):
+        if set(value) == {"_type_", "_data_"}:
+            return unwrap_stored(value["_data_"])
+        return {k: unwrap_stored(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_stored(v) for v in value]
+    return value
+
+
+def canonical_json(document: Any) -> bytes:
+    """RFC 8785-compatible canonical JSON for documents of strings, integers, lists and objects."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False).encode("utf-8")
+
+
+def event_hash(*, originator_id: UUID, version: int, topic: str, state: Mapping[str, Any]) -> str:
+    """SHA-256 of one event: its stream, version, topic and every state field except `hash`."""
+    body = {k: v for k, v in plain(state).items() if k != "hash"}
+    document = {"id": str(originator_id), "version": version, "topic": topic, "state": body}
+    return hashlib.sha256(canonical_json(document)).hexdigest()
+
+
+def roll_digest(head: str, event_hash_hex: str) -> str:
+    """The log digest after one more event: SHA-256 of the previous head and the event's hash."""
+    return hashlib.sha256((head + event_hash_hex).encode("ascii")).hexdigest()

@@ -1,0 +1,133 @@
+"""Where events live: the eventsourcing persistence settings for a database URL, the engine for
+our own tables, and the triggers that make the event tables append-only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import sqlalchemy as sa
+
+from ledger.domain.errors import ValidationError
+
+APP_NAME = "ParkLedger"
+
+
+@dataclass(frozen=True)
+class Database:
+    """One configured database: SQLite file or PostgreSQL server (and schema)."""
+
+    url: str
+    kind: str  # "sqlite" or "postgresql"
+    sqlite_path: str | None = None
+    host: str = ""
+    port: str = "5432"
+    user: str = ""
+    password: str = ""
+    dbname: str = ""
+    schema: str = "public"
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        """Parse `sqlite:///path.db` or `postgresql://user@host:5432/db[?schema=name]`."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.split("+")[0]
+        if scheme == "sqlite":
+            path = url.split("://", 1)[1][1:] if "://" in url else ""
+            if not path or path == ":memory:":
+                raise ValidationError("database_url", "SQLite needs a file path: sqlite:///x.db")
+            return cls(url=url, kind="sqlite", sqlite_path=path)
+        if scheme in ("postgresql", "postgres"):
+            schema = parse_qs(parts.query).get("schema", ["public"])[0]
+            return cls(url=url, kind="postgresql", host=parts.hostname or "127.0.0.1",
+                       port=str(parts.port or 5432), user=unquote(parts.username or ""),
+                       password=unquote(parts.password or ""),
+                       dbname=parts.path.lstrip("/"), schema=schema)
+        raise ValidationError("database_url", f"unsupported database {scheme!r}: "
+                              "use sqlite:///FILE or postgresql://USER@HOST:PORT/DB")
+
+    @property
+    def events_table(self) -> str:
+        return "stored_events" if self.kind == "sqlite" else f"{APP_NAME.lower()}_events"
+
+    @property
+    def snapshots_table(self) -> str:
+        return "stored_snapshots" if self.kind == "sqlite" else f"{APP_NAME.lower()}_snapshots"
+
+    def eventsourcing_env(self) -> dict[str, str]:
+        """The environment eventsourcing's built-in recorders read."""
+        if self.kind == "sqlite":
+            assert self.sqlite_path is not None
+            Path(self.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+            return {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                    "SQLITE_DBNAME": self.sqlite_path, "SQLITE_LOCK_TIMEOUT": "30"}
+        return {"PERSISTENCE_MODULE": "eventsourcing.postgres", "POSTGRES_DBNAME": self.dbname,
+                "POSTGRES_HOST": self.host, "POSTGRES_PORT": self.port,
+                "POSTGRES_USER": self.user, "POSTGRES_PASSWORD": self.password,
+                "POSTGRES_SCHEMA": self.schema, "POSTGRES_LOCK_TIMEOUT": "30",
+                "POSTGRES_POOL_SIZE": "4"}
+
+    def create_engine(self) -> sa.Engine:
+        """A SQLAlchemy engine on the same database, for our own tables and raw checks."""
+        if self.kind == "sqlite":
+            engine = sa.create_engine(f"sqlite:///{self.sqlite_path}",
+                                      connect_args={"timeout": 30})
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        auth = self.user + (f":{self.password}" if self.password else "")
+        url = f"postgresql+psycopg://{auth}@{self.host}:{self.port}/{self.dbname}"
+        return sa.create_engine(url, pool_pre_ping=True, connect_args={
+            "options": f"-c search_path={self.schema}"})
+
+    def ensure_schema(self) -> None:
+        """Create the PostgreSQL schema named in the URL, if it is not `public`."""
+        if self.kind != "postgresql" or self.schema == "public":
+            return
+        engine = self.create_engine()
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+        finally:
+            engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def protect_event_tables(db: Database, engine: sa.Engine) -> None:
+    """Make the event and snapshot tables append-only: UPDATE, DELETE (and TRUNCATE) fail."""
+    with engine.begin() as conn:
+        if db.kind == "postgresql":  # several processes may start at once
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(7318001)"))
+        for table in (db.events_table, db.snapshots_table):
+            if db.kind == "sqlite":
+                for op in ("UPDATE", "DELETE"):
+                    conn.execute(sa.text(
+                        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} "
+                        f"ON {table} BEGIN SELECT RAISE(ABORT, '{table} is append-only: "
+                        f"{op} refused'); END"))
+            else:
+                _protect_postgres_table(conn, table)
+
+
+def _protect_postgres_table(conn: sa.Connection, table: str) -> None:
+    conn.execute(sa.text(
+        "CREATE OR REPLACE FUNCTION ledger_forbid_mutation() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'table % is append-only: % refused', "
+        "TG_TABLE_NAME, TG_OP; END $$"))
+    exists = conn.execute(sa.text(
+        "SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE c.relname = :table AND t.tgname = :name AND c.relnamespace = "
+        "current_schema()::regnamespace"), {"table": table, "name": f"{table}_no_mutation"})
+    if exists.first() is None:
+        conn.execute(sa.text(
+            f"CREATE TRIGGER {table}_no_mutation BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION ledger_forbid_mutation()"))
+        conn.execute(sa.text(
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION ledger_forbid_mutation()"))
