@@ -120,6 +120,8 @@ class Accounts:
         return account
 
     def get(self, name: str) -> Account:
+        if not NAME.fullmatch(name):
+            raise AccountNotFoundError(name)
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(accounts_table)
                                .where(accounts_table.c.name == name)).first()
@@ -161,6 +163,8 @@ class Accounts:
 
     def login(self, name: str, password: str) -> Account:
         """The account if the password matches and it is enabled; AuthenticationError else."""
+        if not NAME.fullmatch(name):
+            raise AuthenticationError()
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(accounts_table)
                                .where(accounts_table.c.name == name)).first()
@@ -207,7 +211,7 @@ def ensure_demo_accounts(ledger: Any) -> list[tuple[str, str, str]]:
 
 
 def _check_name(name: str) -> None:
-    if not NAME.match(name):
+    if not NAME.fullmatch(name):
         raise ValidationError("name", "2-64 characters: lower-case letters, digits, '.', '_', "
                               "'-', starting with a letter or digit")
 

@@ -49,7 +49,7 @@ def with_headers(body: dict[str, Any]) -> dict[str, Any]:
         body["idempotency_key"] = key
     tag = request.headers.get("If-Match")
     if tag is not None and tag.strip() != "*":
-        match = ETAG.match(tag.strip())
+        match = ETAG.fullmatch(tag.strip())
         if match is None or int(match.group(1)) < 1:
             raise ValidationError("If-Match", 'must be the park\'s version as an ETag, e.g. "3"')
         version = int(match.group(1))

@@ -9,6 +9,7 @@ from typing import Any
 from flask_smorest import Blueprint
 
 from ledger.commands import COMMANDS, CommandSpec
+from ledger.domain.errors import PermissionDenied
 from web.api.body import json_object, refuse_actor, refuse_unknown, with_headers
 from web.api.common import ERRORS, ledger
 from web.api.schemas import RecordedEventSchema
@@ -32,6 +33,8 @@ HEADERS = [
 def _view(spec: CommandSpec) -> Callable[[], Any]:
     def record() -> tuple[dict[str, Any], int, dict[str, str]]:
         actor = current_account().actor
+        if actor["role"] not in spec.roles:  # refuse before reading the body
+            raise PermissionDenied(actor["role"], spec.name)
         body = json_object()
         refuse_actor(body)
         refuse_unknown(body, set(spec.schema.fields))
