@@ -105,10 +105,8 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
         return error
     status = error.code or 500
     data = getattr(error, "data", None) or {}
-    if "messages" in data:  # webargs: a query or path parameter failed its schema
-        field, message, messages = _first_argument_error(data["messages"])
-        return error_response(422, "invalid", f"{field}: {message}", field,
-                              details={"errors": messages})
+    if "messages" in data:  # webargs: a body, query or path parameter failed its schema
+        return _argument_error(status, data["messages"])
     message = data.get("message") or error.description or error.name
     if status == 413:
         message = f"the request body is larger than {request.max_content_length} bytes"
@@ -124,15 +122,26 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
     return response
 
 
-def _first_argument_error(messages: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+def _argument_error(status: int, messages: dict[str, Any]) -> Response:
     location = sorted(messages)[0]
-    fields = messages[location]
-    name = sorted(fields)[0]
-    first = fields[name]
-    while isinstance(first, (list, dict)):
-        first = first[0] if isinstance(first, list) else first[sorted(first)[0]]
-    text = "unknown parameter" if first == "Unknown field." else str(first)
-    return name, text, messages
+    errors = messages[location]
+    if not isinstance(errors, dict):  # the body as a whole, e.g. not JSON at all
+        code = "malformed_json" if status == 400 else "invalid"
+        return error_response(status, code, f"body: {_first_text(errors)}", "body")
+    name = sorted(errors, key=str)[0]
+    text = _first_text(errors[name])
+    if text == "Unknown field.":
+        return error_response(422, "unknown_field", f"{name}: unknown field", str(name),
+                          details={"errors": messages})
+    return error_response(422, "invalid", f"{name}: {text}", str(name),
+                          details={"errors": messages})
+
+
+def _first_text(messages: Any) -> str:
+    while isinstance(messages, (list, dict)) and messages:
+        messages = messages[0] if isinstance(messages, list) else \
+            messages[sorted(messages, key=str)[0]]
+    return str(messages)
 
 
 def init_app(app: Flask) -> None:
