@@ -4,7 +4,9 @@ A line is a JSON object with `command`, `actor` and the command's fields at the 
 (DESIGN.md, "Commands and their fields"). A line written by `ledger export` (an event, with
 `event_type` instead of `command`) is read as the command that records that event again, so an
 export can be imported into a fresh database; the ledger sets the recorded time and recomputes
-flags and hashes, and each event must land on the version it had (`expected_version`).
+flags and hashes. An exported event without an idempotency key must land on the version it had
+(`expected_version`); one with a key is sent with that key alone, as it was first sent, so that
+importing an export into the ledger it came from replays instead of recording twice.
 """
 
 from __future__ import annotations
@@ -128,7 +130,7 @@ def parse_line(text: str) -> tuple[str, dict[str, Any], Any]:
 
 
 def command_from_record(record: dict[str, Any]) -> dict[str, Any]:
-    """The import line that records an exported event again, on the same version of its park."""
+    """The import line that records an exported event again (see the module docstring)."""
     event_type = record.get("event_type")
     if event_type not in EVENT_COMMANDS:
         raise ValidationError("event_type", f"unknown event type {event_type!r}")
@@ -139,6 +141,6 @@ def command_from_record(record: dict[str, Any]) -> dict[str, Any]:
     line.update({k: record[k] for k in RECORD_COMMON if record.get(k) is not None})
     line.update(fields)
     version = record.get("version")
-    if isinstance(version, int) and version > 1:
+    if isinstance(version, int) and version > 1 and "idempotency_key" not in line:
         line["expected_version"] = version - 1
     return line
