@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
+from eventsourcing.persistence import PersistenceError
 
 from config import Config
 from ledger.application import Ledger
@@ -246,14 +247,19 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `ledger ...`; returns (and, as a console script, exits with) the exit status."""
     args = build_parser().parse_args(argv)
+    config = Config.from_env(database_url=args.database_url)
     try:
-        config = Config.from_env(database_url=args.database_url)
         return SUBCOMMANDS[args.subcommand].run(args, config)
     except NoLedger as error:
         print(f"ledger {args.subcommand}: {error}", file=sys.stderr)
         return 2
     except LedgerError as error:  # a bad URL, an unreadable calendar file...
         print(f"ledger {args.subcommand}: {error.message}", file=sys.stderr)
+        return 2
+    except (sa.exc.OperationalError, PersistenceError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        print(f"ledger {args.subcommand}: cannot use the database at "
+              f"{safe_url(config.database_url)}: {reason}", file=sys.stderr)
         return 2
     except OSError as error:
         print(f"ledger {args.subcommand}: {error}", file=sys.stderr)
