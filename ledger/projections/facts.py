@@ -35,8 +35,10 @@ FACT_FIELDS = {
     "RectificationCompleted": (), "SubsidyDisbursed": ("amount_yuan",),
     "RefundDemanded": ("amount_yuan", "deadline", "notice_no"), "RefundReceived": ("amount_yuan",),
 }
-MONEY_KINDS = {"SubsidyDisbursed": "disbursed", "RefundDemanded": "demanded",
-               "RefundReceived": "received"}
+DUTY_OF = {"self_evaluation_missing": "self_evaluation",
+           "triennial_evaluation_overdue": "triennial_evaluation",
+           "rectification_overdue": "rectification", "refund_not_demanded": "refund_demand",
+           "refund_overdue": "refund"}  # finding rule -> the duty it watches
 
 
 def empty() -> dict[str, Any]:
@@ -111,8 +113,9 @@ class Facts:
         if not open_:
             return None
         duty = min(open_, key=lambda d: d["due_on"])
-        return {"kind": duty["rule"], "due_on": duty["due_on"], "detail": duty["detail"],
-                "article": duty["article"], "overdue": duty["due_on"] < self.as_of}
+        return {"kind": DUTY_OF[duty["rule"]], "due_on": duty["due_on"],
+                "detail": duty["detail"], "article": duty["article"],
+                "overdue": duty["due_on"] < self.as_of}
 
     def _duty(self, rule: str, article: str, due_on: date, detail: str, message: str,
               met: dict[str, Any] | None) -> dict[str, Any]:

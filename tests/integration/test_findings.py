@@ -119,8 +119,7 @@ def test_art16_triennial_evaluation_overdue_three_years_after_approval(ledger, c
         graded["version"]
     assert _one(ledger, finding_id)["state"] == "closed"
     due = park_status.status(ledger, CODE)["next_due"]  # the oldest unmet duty comes first
-    assert (due["kind"], due["detail"], due["overdue"]) == ("self_evaluation_missing", "2026",
-                                                            True)
+    assert (due["kind"], due["detail"], due["overdue"]) == ("self_evaluation", "2026", True)
 
 
 def test_art17_rectification_past_its_deadline_is_raised_then_resolved_then_closed(ledger):
