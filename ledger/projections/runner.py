@@ -111,7 +111,7 @@ class Projections:
         """Apply every event the read models have not seen; return how many events were read."""
         chosen = self.select(names)
         read = 0
-        head = self.ledger.recorder.max_notification_id() or 0
+        head = (self.ledger.recorder.max_notification_id() or 0) if progress else 0
         with tqdm(total=head, unit="event", disable=not progress, desc="catch-up") as bar:
             while True:
                 with self.engine.begin() as conn:

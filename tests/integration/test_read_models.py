@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import UTC, date, datetime
 
-from ledger.projections import audit_log, park_status, subsidies
+import pytest
+
+from ledger.domain.errors import ValidationError
+from ledger.projections import audit_log, park_status, report, subsidies
 from ledger.projections.audit_log import AuditFilter
 from tests.builders import CLERK, FINANCE, filing, to_approved, to_publicity, to_revoked
 
@@ -156,3 +162,35 @@ def test_audit_log_masks_the_objector_except_for_reviewers(ledger, clock):
 
     assert masked == {"name": "***", "contact": "***"}
     assert shown["objector"]["name"] == "张三"
+
+
+def test_subsidy_report_as_csv_has_park_prefecture_and_province_rows(ledger):
+    _clawback(ledger)
+    out = io.StringIO()
+
+    count = report.write_report(ledger, "subsidies", "csv", out)
+
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert count == 1
+    assert [r["level"] for r in rows] == ["park", "prefecture", "province"]
+    assert {r["net_retained"] for r in rows} == {"1200000.00"}
+
+
+def test_findings_report_as_json_and_csv_name_article_and_what_raised_it(ledger):
+    _clawback(ledger)
+    as_json, as_csv = io.StringIO(), io.StringIO()
+
+    report.write_report(ledger, "findings", "json", as_json, as_of=date(2026, 10, 1))
+    report.write_report(ledger, "findings", "csv", as_csv, as_of=date(2026, 10, 1))
+
+    (finding,) = json.loads(as_json.getvalue())
+    (row,) = csv.DictReader(io.StringIO(as_csv.getvalue()))
+    assert finding["rule"] == row["rule"] == "refund_overdue"
+    assert row["article"] == "Art. 17" and row["raised_by_clock"] == "2026-09-30"
+
+
+def test_report_refuses_an_unknown_format(ledger):
+    with pytest.raises(ValidationError) as error:
+        report.write_report(ledger, "findings", "xml", io.StringIO())
+
+    assert error.value.field == "format"
