@@ -131,6 +131,8 @@ class Projections:
                                  .values(position=last))
                 read += len(batch)
                 bar.update(max(0, last - bar.n))
+                if len(batch) < batch_size:
+                    return read  # the log is exhausted: spare an empty transaction
 
     def rebuild(self, names: Iterable[str] | None = None, progress: bool = False,
                 batch_size: int = BATCH_SIZE) -> int:
