@@ -368,3 +368,9 @@ def long_park_code(size: Size | str, seed: int = 1, code_prefix: str = "B",
     """The code of the size's long park (the first one generated)."""
     first = next(generate(size, seed, code_prefix=code_prefix, first_index=first_index))
     return str(first["park_code"])
+
+
+def split(line: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """An import line as `Ledger.execute`'s arguments: (command, payload, actor)."""
+    payload = dict(line)
+    return payload.pop("command"), payload, payload.pop("actor")

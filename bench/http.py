@@ -26,12 +26,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bench.generator import CLERK
+from bench.generator import LATEST, Size, generate, split
 from ledger.accounts import Accounts
 from ledger.application import Ledger
 from ledger.domain.errors import DuplicateError
 from ledger.projections.audit_log import AUDIT_LOG
-from tests.builders import filing
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIT_QUERY = {"prefecture": "530100", "event_type": "EntryCorrected", "limit": "50"}
@@ -127,10 +126,11 @@ def audit_endpoint(port: int) -> str | None:
 def command_parks(ledger: Ledger, count: int) -> list[str]:
     """`count` freshly filed parks, one per client of the command scenario."""
     stamp = f"{int(time.time()) % 100000:05d}"
-    codes = [f"H{stamp}-{n:02d}" for n in range(count)]
-    ledger.execute_many([("file_application", filing(code, effective_on="2024-03-04"), CLERK)
-                         for code in codes])
-    return codes
+    size = Size("http", count, 1, 1)
+    filings = [line for line in generate(size, key_prefix=f"http-{stamp}", code_prefix=f"H{stamp}")
+               if line["command"] == "file_application"]
+    outcomes = ledger.execute_many([split(line) for line in filings])
+    return [o["park_code"] for o in outcomes if isinstance(o, dict)]
 
 
 def sample_parks(ledger: Ledger, count: int = 200) -> list[str]:
@@ -140,7 +140,7 @@ def sample_parks(ledger: Ledger, count: int = 200) -> list[str]:
 
 
 def measure(ledger: Ledger, database_url: str, processes: int = 2, threads: int = 8,
-            concurrency: int = 16, duration: float = 10, warmup: float = 2,
+            concurrency: int = 16, duration: float = 10, warmup: float = 2.0,
             log: Callable[[str], None] = print) -> dict[str, Any]:
     """Every HTTP scenario, and the trivial-app baseline, as one result dict."""
     reader = token_for(ledger, "bench.auditor", "auditor")
@@ -159,7 +159,7 @@ def measure(ledger: Ledger, database_url: str, processes: int = 2, threads: int 
         scenarios: dict[str, tuple[str, list[list[Any]], bool]] = {
             "park_page": (reader, [["GET", f"/api/v1/parks/{c}", None] for c in parks], False),
             "command": (clerk, [["POST", "/api/v1/commands/supplement_materials",
-                                 {"park_code": c, "effective_on": "2024-03-05",
+                                 {"park_code": c, "effective_on": LATEST.isoformat(),
                                   "note": "基准补充材料"}] for c in filed], True),
         }
         path = audit_endpoint(servers.port)

@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench import baseline
-from bench.generator import SIZES, Size, generate
+from bench.generator import SIZES, Size, generate, split
 from config import Config
 from ledger import timetravel
 from ledger.application import Ledger
@@ -134,11 +134,6 @@ def fresh_lines(events: int, seed: int, prefix: str, per_park: int = 100) -> lis
     lines = list(generate(size, seed=seed, key_prefix=f"bench-{prefix}", code_prefix=prefix,
                           first_index=1))
     return lines[:events]
-
-
-def split(line: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, str]]:
-    payload = dict(line)
-    return payload.pop("command"), payload, payload.pop("actor")
 
 
 def park_event_stats(ledger: Ledger) -> tuple[int, int, float]:
