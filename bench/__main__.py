@@ -33,7 +33,13 @@ def main(argv: list[str] | None = None) -> int:
     gen = sub.add_parser("generate", help="print a size's history as import lines (JSONL)")
     gen.add_argument("--size", choices=sorted(SIZES), default="tiny")
     gen.add_argument("--seed", type=int, default=1)
+    tab = sub.add_parser("table", help="print result files as a Markdown table")
+    tab.add_argument("files", nargs="*", type=Path)
     args = parser.parse_args(argv)
+    if args.what == "table":
+        from bench.run import RESULTS, table
+        print(table(args.files or sorted(RESULTS.glob("*.json"))))
+        return 0
     if args.what == "generate":
         from bench.run import lines_of
         for line in lines_of(args.size, args.seed):

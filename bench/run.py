@@ -245,10 +245,17 @@ class Run:
             theirs.append(rate(count, seconds))
             self.log(f"  rebuild run {r + 1}: {ours[-1]:,.0f}/s vs read+decode "
                      f"{theirs[-1]:,.0f}/s")
+        per_model = {}
+        for name in self.ledger.projections.names:  # where the time goes, once each
+            start = time.perf_counter()
+            self.ledger.projections.rebuild([name])
+            per_model[name] = rate(events, time.perf_counter() - start)
+        self.log("  rebuild of each read model alone: " + ", ".join(
+            f"{k} {v:,.0f}/s" for k, v in per_model.items()))
         self.add("rebuild", figure(
             "full rebuild of every read model, park events/s", "events/s", ours,
             "library: select_notifications(page 1000) + mapper.to_domain_event over the same "
-            "log", theirs))
+            "log", theirs, each_read_model_alone_events_per_s=per_model))
 
     def verify(self) -> None:
         ours, theirs = [], []
@@ -457,3 +464,47 @@ def run(size: str, kind: str, repeat: int = 3, postgres_url: str = POSTGRES_URL,
 def lines_of(size: str, seed: int = 1) -> Iterator[str]:
     for line in generate(size, seed=seed):
         yield json.dumps(line, ensure_ascii=False)
+
+
+# ------------------------------------------------------------------------------ the table
+
+
+def _num(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return "–"
+    if unit == "ms" or value < 100:
+        return f"{value:,.1f}"
+    return f"{value:,.0f}"
+
+
+def table(paths: list[Path]) -> str:
+    """A Markdown table of result files: one row per figure per run."""
+    rows = ["| date (UTC) | size | db | figure | ours (median) | baseline (median) | ratio | "
+            "load 1m | commit |", "|---|---|---|---|---:|---:|---:|---:|---|"]
+    for path in sorted(paths):
+        r = json.loads(path.read_text(encoding="utf-8"))
+        head = f"| {r['started_at'][:16]} | {r['size']} | {r['db']} |"
+        commit = r.get("versions", {}).get("commit") or ""
+        for key, fig in r["figures"].items():
+            ours = f"{_num(fig['median'], fig['unit'])} {fig['unit']}"
+            if "p95_ms" in fig:
+                ours += f" (p95 {_num(fig['p95_ms'], 'ms')})"
+            base = f"{_num(fig['baseline']['median'], fig['unit'])}"
+            ratio = "–" if fig["ratio"] is None else f"{fig['ratio']:.3f}×"
+            rows.append(f"{head} {key} | {ours} | {base} | {ratio} | {fig['loadavg_1m']} | "
+                        f"{commit} |")
+        for name, s in r.get("http", {}).get("scenarios", {}).items():
+            if "skipped" in s:
+                rows.append(f"{head} http {name} | skipped: {s['skipped']} | | | | {commit} |")
+                continue
+            ours = (f"{s['req_per_s']:,.0f} req/s, p50/p95/p99 {_num(s['p50_ms'], 'ms')}/"
+                    f"{_num(s['p95_ms'], 'ms')}/{_num(s['p99_ms'], 'ms')} ms")
+            base = f"{r['http']['baseline']['req_per_s']:,.0f} req/s"
+            rows.append(f"{head} http {name} | {ours} | {base} | "
+                        f"{s['ratio_req_per_s_to_trivial_app']:.3f}× | | {commit} |")
+        if "populate" in r:
+            p = r["populate"]
+            rows.append(f"{head} populate ({p['lines']:,} lines, once) | "
+                        f"{p['events_per_s']:,.0f} events/s | | | "
+                        f"{p['loadavg_1m_at_start']:.2f} | {commit} |")
+    return "\n".join(rows)
