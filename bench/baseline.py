@@ -44,7 +44,7 @@ def open_baseline(db: Database) -> Baseline:
 
 def payload_of(size: int) -> str:
     """A payload that makes a Probe.Recorded event's stored state about `size` bytes."""
-    overhead = 120  # timestamp, seq and the JSON around them, as measured for Probe.Recorded
+    overhead = 104  # timestamp, seq and the JSON around them, as measured for Probe.Recorded
     return "x" * max(1, size - overhead)
 
 
