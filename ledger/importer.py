@@ -88,14 +88,14 @@ def import_lines(ledger: Ledger, lines: Iterable[str],
     by one. `batch_size=1` sends them one by one.
     """
     report = ImportReport()
-    batch: list[tuple[int, str, dict[str, Any], Any]] = []
+    batch: list[tuple[int, str, dict[str, Any], Any] | LineOutcome] = []
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
         try:
             command, payload, actor = parse_line(text)
-        except LedgerError as error:
-            report.add(LineOutcome(number, REFUSED, error=error.to_dict()))
+        except LedgerError as error:  # reported in line order with the batch around it
+            batch.append(LineOutcome(number, REFUSED, error=error.to_dict()))
             continue
         batch.append((number, command, payload, actor))
         if len(batch) >= batch_size:
@@ -106,16 +106,33 @@ def import_lines(ledger: Ledger, lines: Iterable[str],
     return report
 
 
-def _record_batch(ledger: Ledger, batch: list[tuple[int, str, dict[str, Any], Any]],
+def _record_batch(ledger: Ledger, batch: list[tuple[int, str, dict[str, Any], Any] | LineOutcome],
                   report: ImportReport) -> None:
-    if len(batch) == 1:
-        number, command, payload, actor = batch[0]
-        report.add(_outcome(number, command, payload, lambda: ledger.execute(command, payload,
-                                                                            actor)))
-        return
-    results = ledger.execute_many([(c, p, a) for _, c, p, a in batch])
-    for (number, command, payload, _actor), result in zip(batch, results, strict=True):
+    """Record the batch's lines (one by one if there is only one) and report every line of it,
+    in line order."""
+    lines = [item for item in batch if not isinstance(item, LineOutcome)]
+    if len(lines) == 1:
+        number, command, payload, actor = lines[0]
+        results: list[dict[str, Any] | LedgerError] = [
+            _execute_or_error(ledger, command, payload, actor)]
+    else:
+        results = ledger.execute_many([(c, p, a) for _, c, p, a in lines]) if lines else []
+    outcomes = iter(results)
+    for item in batch:
+        if isinstance(item, LineOutcome):
+            report.add(item)
+            continue
+        number, command, payload, _actor = item
+        result = next(outcomes)
         report.add(_outcome(number, command, payload, lambda r=result: _raise_or_return(r)))
+
+
+def _execute_or_error(ledger: Ledger, command: str, payload: dict[str, Any],
+                      actor: Any) -> dict[str, Any] | LedgerError:
+    try:
+        return ledger.execute(command, payload, actor)
+    except LedgerError as error:
+        return error
 
 
 def _raise_or_return(result: dict[str, Any] | LedgerError) -> dict[str, Any]:

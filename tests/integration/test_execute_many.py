@@ -19,7 +19,7 @@ from ledger.domain.errors import (
     RuleBreach,
 )
 from ledger.domain.park import park_id
-from ledger.importer import import_commands, parse_line
+from ledger.importer import import_commands, import_lines, parse_line
 from ledger.integrity import verify
 from tests.builders import CLERK, FINANCE, event_count, filing, scores
 
@@ -216,3 +216,18 @@ def test_import_lines_in_batches_reports_every_line(ledger):
     assert report.recorded == 4 and [o.line for o in report.refused] == [3]
     assert report.refused[0].error["code"] == "lifecycle"
     assert parse_line('{"command": "x", "actor": {}}')[0] == "x"
+
+
+def test_import_lines_in_batches_reports_refusals_in_line_order(ledger):
+    """A malformed line is refused where it stands, between the batch's other lines."""
+    import json
+
+    lines = [json.dumps({"command": c, "actor": a, **p}, ensure_ascii=False)
+             for c, p, a in opening()[:2]]
+    lines.insert(1, "[1, 2]")
+    lines.append(json.dumps({"command": "withdraw_application", "actor": CLERK,
+                             "park_code": "KM-9", "effective_on": "2026-02-01"}))
+    report = import_lines(ledger, lines, batch_size=10)
+    assert [(o.line, o.error["code"]) for o in report.refused] == [(2, "invalid"),
+                                                                  (4, "park_not_found")]
+    assert report.recorded == 2
