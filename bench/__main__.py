@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
                      "importing the size's history (kept afterwards)")
     run.add_argument("--only", nargs="*", help="figures to measure (default: all)",
                      choices=("commands", "bulk_import", "rebuild", "verify", "as_known_at",
-                              "audit_search"))
+                              "audit_search", "http"))
     run.add_argument("--http", action="store_true", help="also HTTP under load")
     run.add_argument("--http-processes", type=int, default=2)
     run.add_argument("--http-threads", type=int, default=8)
@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     from bench.run import RESULTS
     from bench.run import run as run_bench
     run_bench(args.size, "sqlite" if args.db == "sqlite" else "postgres", repeat=args.repeat,
-              postgres_url=args.postgres_url, database_url=args.database_url, http=args.http,
+              postgres_url=args.postgres_url, database_url=args.database_url,
+              http=args.http or "http" in (args.only or []),
               keep=args.keep, seed=args.seed, out_dir=args.out or RESULTS, only=args.only,
               http_options={"processes": args.http_processes, "threads": args.http_threads,
                             "duration": args.http_duration})

@@ -59,20 +59,28 @@ class Servers:
                       for log in self.logs]
 
     def __enter__(self) -> Servers:
+        try:
+            self._wait_until_listening()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _wait_until_listening(self) -> None:
+        """A process binds the port only once its app is built, so a TCP connect that succeeds
+        means one is ready (no request: a slow page must not pile up in its queue)."""
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             for proc in self.procs:
                 if proc.poll() is not None:
                     raise RuntimeError(f"a server process exited: {self.errors()}")
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=2)
-            except urllib.error.HTTPError:
-                pass  # the server answers (404 or 401 is an answer)
+                socket.create_connection(("127.0.0.1", self.port), timeout=2).close()
             except OSError:
-                time.sleep(0.2)
+                time.sleep(0.5)
                 continue
-            time.sleep(2)  # the other processes finish starting too
-            return self
+            time.sleep(3)  # the other processes finish starting too
+            return
         raise RuntimeError(f"the servers did not start within {START_TIMEOUT} s")
 
     def errors(self) -> str:

@@ -372,7 +372,7 @@ class Run:
             self.ledger.close()
         if self.base is not None:
             self.base.close()
-        self.ws.close(keep or self.ws.reused)
+        self.ws.close(keep)  # a reused ledger database is never in the workspace's list
 
 
 def known_at_from_audit_log(ledger: Ledger, code: str, moment: datetime) -> dict[str, Any]:
