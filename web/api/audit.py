@@ -84,11 +84,12 @@ def audit_log(args: dict[str, Any]) -> Any:
 
 @blp.route("/export", methods=["GET"])
 @blp.arguments(ExportArgs, location="query")
-@blp.response(200, content_type="text/csv", description="CSV, or a JSON array with "
-              "format=json; streamed page by page", headers={
-                  "Content-Disposition": {"schema": {"type": "string"}}})
-@blp.alt_response(200, schema=EventSchema(many=True), content_type="application/json",
-                  success=True, description="format=json")
+@blp.doc(responses={"200": {
+    "description": "every matching entry, streamed: CSV, or a JSON array with format=json",
+    "content": {"text/csv": {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "array",
+                                                "items": {"$ref": "#/components/schemas/Event"}}}},
+}})
 @blp.alt_response(401, response="UNAUTHORIZED")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def export(args: dict[str, Any]) -> Response:

@@ -22,6 +22,11 @@ blp = Blueprint("read_models", __name__, url_prefix="/api/v1",
 blp.before_request(authenticate)
 
 
+REPORT = {"description": "CSV, or JSON with format=json",
+          "content": {"text/csv": {"schema": {"type": "string"}},
+                      "application/json": {"schema": {}}}}
+
+
 class SubsidyArgs(StrictSchema):
     as_of = fields.Date()
     prefecture = fields.String(validate=validate.OneOf(tuple(rules.PREFECTURES)))
@@ -142,7 +147,7 @@ def subsidy_entries(park_code: str) -> Any:
 
 @blp.route("/subsidies/export", methods=["GET"])
 @blp.arguments(ReportArgs, location="query")
-@blp.response(200, content_type="text/csv", description="CSV, or JSON with format=json")
+@blp.doc(responses={"200": REPORT})
 @blp.alt_response(401, response="UNAUTHORIZED")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def subsidy_export(args: dict[str, Any]) -> Response:
@@ -163,7 +168,7 @@ def findings(args: dict[str, Any]) -> Any:
 
 @blp.route("/findings/export", methods=["GET"])
 @blp.arguments(ReportArgs, location="query")
-@blp.response(200, content_type="text/csv", description="CSV, or JSON with format=json")
+@blp.doc(responses={"200": REPORT})
 @blp.alt_response(401, response="UNAUTHORIZED")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def findings_export(args: dict[str, Any]) -> Response:
