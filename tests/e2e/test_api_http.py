@@ -105,3 +105,27 @@ def test_login_session_and_rate_limit_over_http(server, token):
     assert "HttpOnly" in headers["Set-Cookie"]
     assert failures == [401] * 9
     assert limited[0] == 429 and limited[2]["error"]["code"] == "rate_limited"
+
+
+def test_two_clerks_racing_on_one_version_one_wins_one_gets_412(server, token, ledger):
+    bearer = {"Authorization": f"Bearer {token}"}
+    request(f"{server}/api/v1/commands/file_application", "POST", body("file_application"),
+            headers=bearer)
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+
+    def clerk(note: str) -> None:
+        barrier.wait()
+        status, _h, _b = request(f"{server}/api/v1/commands/supplement_materials", "POST",
+                                 body("supplement_materials", note=note),
+                                 headers={**bearer, "If-Match": '"1"'})
+        results.append(status)
+
+    threads = [threading.Thread(target=clerk, args=(n,)) for n in ("甲", "乙")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == [201, 412]
+    assert ledger.park(CODE)["version"] == 2
