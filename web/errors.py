@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ledger.accounts import AccountNotFoundError, AuthenticationError
@@ -70,7 +70,7 @@ STATUS: dict[type[LedgerError], int] = {
 def status_of(error: LedgerError) -> int:
     if isinstance(error, ApiError):
         return error.status
-    if isinstance(error, ConcurrencyError) and request.headers.get("If-Match"):
+    if isinstance(error, ConcurrencyError) and "if_match" in g:
         return 412  # the precondition the client set in If-Match failed
     for cls in type(error).__mro__:
         if cls in STATUS:
