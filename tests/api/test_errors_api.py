@@ -13,6 +13,12 @@ from tests.builders import event_count
 URL = "/api/v1/commands/file_application"
 
 
+@pytest.fixture
+def client(any_client):
+    """Every test here runs through the test client and through a real HTTP server."""
+    return any_client
+
+
 def assert_error(response, status, code, field):
     assert response.status_code == status, response.get_json()
     assert response.is_json

@@ -24,6 +24,12 @@ QUERY = {"/api/v1/parks/{park_code}/as-known-at": {"at": "2026-11-20T10:00:00+08
          "/api/v1/parks/{park_code}/diff": {"before": "2026-03-01", "after": "2026-03-10"}}
 
 
+@pytest.fixture
+def client(any_client):
+    """Every test here runs through the test client and through a real HTTP server."""
+    return any_client
+
+
 def operations(client):
     spec = client.get("/api/openapi.json").get_json()
     return [(method, path) for path, item in spec["paths"].items() for method in item
