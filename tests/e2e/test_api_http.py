@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from config import Config
 from ledger.accounts import Accounts
+from tests.api.http import serving
 from tests.api.payloads import CODE, body
 from tests.builders import event_count
 from web import create_app
@@ -21,14 +21,8 @@ from web import create_app
 
 @pytest.fixture
 def server(config: Config, ledger) -> Iterator[str]:
-    app = create_app(config, ledger=ledger)
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join()
-    http.server_close()
+    with serving(create_app(config, ledger=ledger)) as base_url:
+        yield base_url
 
 
 @pytest.fixture
