@@ -115,10 +115,12 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
     response = error_response(status, HTTP_CODES.get(status, "http_error"), message)
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
+    kept = dict(error.get_headers())  # e.g. Allow on a 405
     if error.response is not None:  # e.g. Retry-After from the rate limiter
-        for name in ("Retry-After",):
-            if name in error.response.headers:
-                response.headers[name] = error.response.headers[name]
+        kept.update(error.response.headers)
+    for name in ("Allow", "Retry-After"):
+        if name in kept:
+            response.headers[name] = kept[name]
     return response
 
 
