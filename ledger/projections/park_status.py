@@ -69,29 +69,50 @@ class ParkStatus(Projection):
         return {kind: (self._filed if kind == "ApplicationFiled" else self._changed)
                 for kind in park_event_names()}
 
+    def begin(self, conn: sa.Connection) -> None:
+        self._rows: dict[str, dict[str, Any]] = {}  # the parks this batch touched
+        self._new: set[str] = set()
+
+    def flush(self, conn: sa.Connection) -> None:
+        new = [row for code, row in self._rows.items() if code in self._new]
+        old = [{**row, "key": code} for code, row in self._rows.items() if code not in self._new]
+        if new:
+            conn.execute(PARK_STATUS.insert(), new)
+        if old:
+            columns = [c.name for c in PARK_STATUS.columns if c.name != "park_code"]
+            conn.execute(PARK_STATUS.update()
+                         .where(PARK_STATUS.c.park_code == sa.bindparam("key"))
+                         .values({name: sa.bindparam(name) for name in columns}), old)
+        self._rows, self._new = {}, set()
+
+    def _row(self, conn: sa.Connection, park_code: str) -> dict[str, Any]:
+        if park_code not in self._rows:
+            self._rows[park_code] = dict(conn.execute(sa.select(PARK_STATUS).where(
+                PARK_STATUS.c.park_code == park_code)).mappings().one())
+        return self._rows[park_code]
+
     def _filed(self, conn: sa.Connection, position: int, event: Any) -> None:
         facts = dated.empty()
         dated.record(facts, event)
-        conn.execute(PARK_STATUS.insert().values(
+        self._new.add(event.park_code)
+        self._rows[event.park_code] = dict(
+            {column.name: None for column in PARK_STATUS.columns},
             park_code=event.park_code, name=event.name, prefecture=event.prefecture,
             applicant=event.applicant, status=domain.FILED, version=1,
             filed_on=event.effective_on, sub_parks=list(event.sub_parks),
             eligibility=[f for f in event.flags if f["severity"] != rules.BREACH], grades={},
             rectification=None, facts=facts, last_effective_on=event.effective_on,
-            last_recorded_at=utc(event.recorded_at)))
+            last_recorded_at=utc(event.recorded_at))
 
     def _changed(self, conn: sa.Connection, position: int, event: Any) -> None:
-        key = PARK_STATUS.c.park_code == event.park_code
-        row = dict(conn.execute(sa.select(PARK_STATUS).where(key)).mappings().one())
+        row = self._row(conn, event.park_code)
         kind = type(event).__name__
         change: dict[str, Any] = {
             "version": event.originator_version, "last_recorded_at": utc(event.recorded_at),
             "last_effective_on": max(row["last_effective_on"], event.effective_on)}
         if kind in STATUS_OF:
             change["status"] = STATUS_OF[kind]
-        facts = row["facts"]
-        if dated.record(facts, event):
-            change["facts"] = facts
+        dated.record(row["facts"], event)
         if kind == "ParkApproved":
             change.update(approved_on=event.effective_on, approval_no=event.approval_no)
         elif kind == "PlaqueAwarded":
@@ -111,7 +132,7 @@ class ParkStatus(Projection):
             change["rectification"] = None
         elif kind == "EntryCorrected":
             change.update(_corrected(row, event))
-        conn.execute(PARK_STATUS.update().where(key).values(**change))
+        row.update(change)
 
 
 def _corrected(row: dict[str, Any], event: Any) -> dict[str, Any]:

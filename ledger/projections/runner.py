@@ -5,7 +5,9 @@ applied. A catch-up batch locks those rows, applies the next events to each read
 position is behind, and moves the positions forward, all in one transaction: a crash between
 batches leaves rows and position consistent, so nothing is counted twice or skipped. The lock
 (`SELECT ... FOR UPDATE` on PostgreSQL, an early write on SQLite, which has one writer at a time)
-makes two processes wait for each other instead of applying an event twice.
+makes two processes wait for each other instead of applying an event twice. A read model may
+keep rows in memory during a batch (`begin` .. `flush`) and write them in bulk: the lock on its
+position row means only one batch of a read model runs at a time, across threads and processes.
 """
 
 from __future__ import annotations
@@ -48,6 +50,12 @@ class Projection:
     def handlers(self) -> dict[str, Handler]:
         """Event class name -> method; events not named here are ignored (position still moves)."""
         raise NotImplementedError
+
+    def begin(self, conn: sa.Connection) -> None:
+        """A batch starts (in its own transaction): forget anything kept from an earlier one."""
+
+    def flush(self, conn: sa.Connection) -> None:
+        """A batch ends: write what was kept in memory, in the batch's transaction."""
 
     def apply(self, conn: sa.Connection, position: int, event: Park.Event) -> None:
         handler = self._handlers.get(type(event).__name__)
@@ -121,10 +129,14 @@ class Projections:
                                         batch_size))
                     if not batch:
                         return read
+                    for projection in chosen:
+                        projection.begin(conn)
                     for position, event in batch:
                         for projection in chosen:
                             if position > positions[projection.name]:
                                 projection.apply(conn, position, event)
+                    for projection in chosen:
+                        projection.flush(conn)
                     last = batch[-1][0]
                     behind = [p.name for p in chosen if positions[p.name] < last]
                     conn.execute(POSITIONS.update().where(POSITIONS.c.name.in_(behind))
