@@ -13,11 +13,12 @@ position row means only one batch of a read model runs at a time, across threads
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import sqlalchemy as sa
 from tqdm import tqdm
@@ -169,6 +170,20 @@ class Projections:
                                        key=repr)
                     for projection in self.select(names) for table in projection.tables}
 
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Inside the block commands skip the catch-up after each save (a bulk import, say);
+        the read models catch up once when it ends."""
+        callbacks, ours = self.ledger.after_commit, cast(object, self.catch_up)
+        held = [c for c in callbacks if c == ours]
+        for callback in held:
+            callbacks.remove(callback)
+        try:
+            yield
+        finally:
+            callbacks.extend(held)
+            self.catch_up()
+
     def run_worker(self, interval: float = 1.0, stop: Callable[[], bool] = lambda: False,
                    sleep: Callable[[float], None] = time.sleep) -> None:
         """Keep the read models current: catch up, wait `interval` seconds, until `stop()`."""
@@ -180,11 +195,13 @@ class Projections:
         names = sorted(p.name for p in chosen)
         where = POSITIONS.c.name.in_(names)
         if conn.dialect.name == "sqlite":
-            # A write first takes SQLite's single write lock before the positions are read.
-            conn.execute(POSITIONS.update().where(where)
-                         .values(position=POSITIONS.c.position))
-        rows = conn.execute(sa.select(POSITIONS.c.name, POSITIONS.c.position).where(where)
-                            .order_by(POSITIONS.c.name).with_for_update())
+            # A write takes SQLite's single write lock as it reads the positions.
+            rows = conn.execute(POSITIONS.update().where(where)
+                                .values(position=POSITIONS.c.position)
+                                .returning(POSITIONS.c.name, POSITIONS.c.position))
+        else:
+            rows = conn.execute(sa.select(POSITIONS.c.name, POSITIONS.c.position).where(where)
+                                .order_by(POSITIONS.c.name).with_for_update())
         return dict(rows.tuples().all())
 
     @staticmethod

@@ -152,3 +152,14 @@ def test_worker_catches_up_events_written_by_another_process(ledger, config, clo
 
     assert park_status.status(ledger, "KM-2026-01")["status"] == "approved"
     assert set(ledger.projections.positions().values()) == {event_count(ledger)}
+
+
+def test_deferred_catch_up_brings_read_models_current_at_the_end_of_the_block(ledger):
+    with ledger.projections.deferred():
+        to_approved(ledger)
+        during = ledger.projections.positions()
+
+    assert set(during.values()) == {0}
+    assert set(ledger.projections.positions().values()) == {event_count(ledger)}
+    assert park_status.status(ledger, "KM-2026-01")["status"] == "approved"
+    assert ledger.after_commit == [ledger.projections.catch_up]
