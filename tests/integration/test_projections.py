@@ -163,3 +163,33 @@ def test_deferred_catch_up_brings_read_models_current_at_the_end_of_the_block(le
     assert set(ledger.projections.positions().values()) == {event_count(ledger)}
     assert park_status.status(ledger, "KM-2026-01")["status"] == "approved"
     assert ledger.after_commit == [ledger.projections.catch_up]
+
+
+def test_commands_from_two_processes_at_once_keep_read_models_exact(ledger, config, clock):
+    other = Ledger(config, clock=clock)
+    errors: list[BaseException] = []
+
+    def write(app: Ledger, code: str) -> None:
+        try:
+            to_revoked(app, code)
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    try:
+        threads = [threading.Thread(target=write, args=(app, code))
+                   for app, code in ((ledger, "KM-2026-01"), (other, "QJ-2026-01"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.close()
+    incremental = ledger.projections.dump()
+    positions = set(ledger.projections.positions().values())
+
+    ledger.projections.rebuild()
+
+    assert errors == []
+    assert positions == {event_count(ledger)}  # current without any extra catch-up
+    assert ledger.projections.dump() == incremental
+    assert subsidies.ledger_report(ledger)["province"]["disbursed"] == "4000000.00"
