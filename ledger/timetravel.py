@@ -49,6 +49,12 @@ def as_known_at(ledger: Ledger, park_code: str, moment: datetime) -> dict[str, A
             "timeline": _timeline(events)}
 
 
+def timeline(ledger: Ledger, park_code: str) -> list[dict[str, Any]]:
+    """Every event of the park, oldest first, each marked with the corrections naming it."""
+    _require_park(ledger, park_code)
+    return _timeline(cast(list[Park.Event], list(ledger.events.get(park_id(park_code)))))
+
+
 def as_effective_on(ledger: Ledger, park_code: str, day: date) -> dict[str, Any]:
     """The park's state using only events effective on or before `day` (as recorded now)."""
     order = _effective_order(ledger, park_code, day)

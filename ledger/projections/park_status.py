@@ -43,6 +43,7 @@ PARK_STATUS = sa.Table(
     sa.Column("plaque_no", sa.String(100)),
     sa.Column("revoked_on", sa.Date),
     sa.Column("sub_parks", sa.JSON, nullable=False),
+    sa.Column("sources", sa.JSON, nullable=False),  # column -> version of the event it shows
     sa.Column("eligibility", sa.JSON, nullable=False),  # the filing's Art. 4 flags
     sa.Column("grades", sa.JSON, nullable=False),  # version -> {cycle, grade}
     sa.Column("rectification", sa.JSON),  # the open one: {notice_no, deadline, version}
@@ -57,6 +58,10 @@ STATUS_OF = {
     "ApplicationRejected": domain.REJECTED, "PlaqueRevoked": domain.REVOKED,
 }
 FILING_FIELDS = ("name", "prefecture", "applicant")
+# The columns a later event sets, by the event field each one shows (a correction names fields).
+SHOWN = {"ParkApproved": {"approval_no": "approval_no", "effective_on": "approved_on"},
+         "PlaqueAwarded": {"plaque_no": "plaque_no"},
+         "PlaqueRevoked": {"effective_on": "revoked_on"}}
 
 
 class ParkStatus(Projection):
@@ -99,7 +104,7 @@ class ParkStatus(Projection):
             {column.name: None for column in PARK_STATUS.columns},
             park_code=event.park_code, name=event.name, prefecture=event.prefecture,
             applicant=event.applicant, status=domain.FILED, version=1,
-            filed_on=event.effective_on, sub_parks=list(event.sub_parks),
+            filed_on=event.effective_on, sub_parks=list(event.sub_parks), sources={},
             eligibility=[f for f in event.flags if f["severity"] != rules.BREACH], grades={},
             rectification=None, facts=facts, last_effective_on=event.effective_on,
             last_recorded_at=utc(event.recorded_at))
@@ -113,13 +118,11 @@ class ParkStatus(Projection):
         if kind in STATUS_OF:
             change["status"] = STATUS_OF[kind]
         dated.record(row["facts"], event)
-        if kind == "ParkApproved":
-            change.update(approved_on=event.effective_on, approval_no=event.approval_no)
-        elif kind == "PlaqueAwarded":
-            change["plaque_no"] = event.plaque_no
-        elif kind == "PlaqueRevoked":
-            change["revoked_on"] = event.effective_on
-        elif kind == "SubParkAdded":
+        for field, column in SHOWN.get(kind, {}).items():
+            change[column] = getattr(event, field)
+            change["sources"] = {**row["sources"], column: event.originator_version}
+            row["sources"] = change["sources"]
+        if kind == "SubParkAdded":
             change["sub_parks"] = [*row["sub_parks"], event.name]
         elif kind == "EvaluationGraded":
             change["grades"] = {**row["grades"], str(event.originator_version):
@@ -140,6 +143,10 @@ def _corrected(row: dict[str, Any], event: Any) -> dict[str, Any]:
     version, field, value = event.corrects_version, event.field, event.right_value
     if version == 1 and field in FILING_FIELDS:
         return {field: value}
+    for kind_fields in SHOWN.values():
+        column = kind_fields.get(field)
+        if column is not None and row["sources"].get(column) == version:
+            return {column: date.fromisoformat(value) if field == "effective_on" else value}
     grade = row["grades"].get(str(version))
     if grade is not None and field in grade:
         return {"grades": {**row["grades"], str(version): {**grade, field: value}}}

@@ -81,7 +81,9 @@ class Projections:
             from ledger.projections import all_projections
             projections = all_projections()
         self.projections = {p.name: p for p in projections}
-        self.ensure_tables()
+        stale = self.ensure_tables()
+        if stale:
+            self.catch_up(stale)
 
     @property
     def names(self) -> list[str]:
@@ -99,16 +101,28 @@ class Projections:
             chosen.append(self.projections[name])
         return chosen
 
-    def ensure_tables(self) -> None:
-        """Create missing read-model tables and tracking rows (safe to run from many processes)."""
+    def ensure_tables(self) -> list[str]:
+        """Create missing tables and position rows; empty every read model whose tables have
+        other columns than this code gives them (written by an older version), and return
+        their names. Safe to run from several processes at once."""
         with self.engine.begin() as conn:
             self._setup_lock(conn)
+            inspector = sa.inspect(conn)
+            stale = [p for p in self.projections.values()
+                     if any(_outdated(inspector, table) for table in p.tables)]
+            for projection in stale:
+                for table in reversed(projection.tables):
+                    table.drop(conn, checkfirst=True)
             tables = [POSITIONS] + [t for p in self.projections.values() for t in p.tables]
             METADATA.create_all(conn, tables=tables, checkfirst=True)
             known = set(conn.scalars(sa.select(POSITIONS.c.name)))
             for name in self.projections:
                 if name not in known:
                     conn.execute(POSITIONS.insert().values(name=name, position=0))
+            names = [p.name for p in stale]
+            conn.execute(POSITIONS.update().where(POSITIONS.c.name.in_(names))
+                         .values(position=0))
+        return names
 
     def positions(self) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -211,6 +225,12 @@ class Projections:
 
 
 # ------------------------------------------------------------------------- shared helpers
+
+
+def _outdated(inspector: sa.Inspector, table: sa.Table) -> bool:
+    if not inspector.has_table(table.name):
+        return False
+    return {c["name"] for c in inspector.get_columns(table.name)} != set(table.columns.keys())
 
 
 def park_event_names() -> list[str]:

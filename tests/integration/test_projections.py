@@ -193,3 +193,17 @@ def test_commands_from_two_processes_at_once_keep_read_models_exact(ledger, conf
     assert positions == {event_count(ledger)}  # current without any extra catch-up
     assert ledger.projections.dump() == incremental
     assert subsidies.ledger_report(ledger)["province"]["disbursed"] == "4000000.00"
+
+
+def test_a_read_model_with_an_older_table_layout_is_rebuilt_on_start(ledger, config, clock):
+    _history(ledger)
+    expected = ledger.projections.dump()
+    with ledger.engine.begin() as conn:  # as if written by an older version of the code
+        conn.execute(sa.text("ALTER TABLE rm_subsidy_entry ADD COLUMN obsolete INTEGER"))
+        conn.execute(sa.delete(subsidies.SUBSIDY_ENTRIES))
+
+    restarted = Ledger(config, clock=clock)
+    try:
+        assert restarted.projections.dump() == expected
+    finally:
+        restarted.close()

@@ -194,3 +194,16 @@ def test_report_refuses_an_unknown_format(ledger):
         report.write_report(ledger, "findings", "xml", io.StringIO())
 
     assert error.value.field == "format"
+
+
+def test_corrected_approval_number_and_date_show_in_park_status(ledger):
+    to_approved(ledger)
+
+    for field, wrong, right in (("approval_no", "云人社函〔2026〕1号", "云人社函〔2026〕2号"),
+                                ("effective_on", "2026-03-10", "2026-03-11")):
+        ledger.correct_entry(CLERK, park_code="KM-2026-01", effective_on="2026-03-12",
+                             corrects_version=7, field=field, wrong_value=wrong,
+                             right_value=right)
+
+    status = park_status.status(ledger, "KM-2026-01")
+    assert (status["approval_no"], status["approved_on"]) == ("云人社函〔2026〕2号", "2026-03-11")

@@ -167,3 +167,16 @@ def test_as_effective_on_applies_a_correction_from_its_date_never_before_its_ent
     early = timetravel.as_effective_on(ledger, CODE, date(2026, 4, 2))
     assert early["versions"][-2:] == [paid["version"], paid["version"] + 2]
     assert early["timeline"][-2]["corrected_by"] == [paid["version"] + 2]
+
+
+def test_timeline_keeps_the_corrected_entry_and_marks_it(ledger):
+    to_approved(ledger)
+    fix = ledger.correct_entry(CLERK, park_code=CODE, effective_on="2026-03-11",
+                               corrects_version=7, field="approval_no",
+                               wrong_value="云人社函〔2026〕1号", right_value="云人社函〔2026〕2号")
+
+    events = timetravel.timeline(ledger, CODE)
+
+    assert events[6]["fields"]["approval_no"] == "云人社函〔2026〕1号"
+    assert events[6]["corrected_by"] == [fix["version"]]
+    assert events[-1]["event_type"] == "EntryCorrected"
