@@ -4,8 +4,9 @@ Every read model keeps, in `rm_position`, the global notification id of the last
 applied. A catch-up batch locks those rows, applies the next events to each read model whose
 position is behind, and moves the positions forward, all in one transaction: a crash between
 batches leaves rows and position consistent, so nothing is counted twice or skipped. The lock
-(`SELECT ... FOR UPDATE` on PostgreSQL, an early write on SQLite, which has one writer at a time)
-makes two processes wait for each other instead of applying an event twice. A read model may
+(`SELECT ... FOR UPDATE` on PostgreSQL; on SQLite, which has one writer at a time, an `UPDATE
+... RETURNING` that takes the write lock as it reads) makes two processes wait for each other
+instead of applying an event twice. A read model may
 keep rows in memory during a batch (`begin` .. `flush`) and write them in bulk: the lock on its
 position row means only one batch of a read model runs at a time, across threads and processes.
 """
@@ -138,28 +139,33 @@ class Projections:
         with tqdm(total=head, unit="event", disable=not progress, desc="catch-up") as bar:
             while True:
                 with self.engine.begin() as conn:
-                    positions = self._lock(conn, chosen)
-                    start = min(positions.values())
-                    batch = list(islice(self.ledger.park_events(after=start, page=batch_size),
-                                        batch_size))
-                    if not batch:
-                        return read
-                    for projection in chosen:
-                        projection.begin(conn)
-                    for position, event in batch:
-                        for projection in chosen:
-                            if position > positions[projection.name]:
-                                projection.apply(conn, position, event)
-                    for projection in chosen:
-                        projection.flush(conn)
-                    last = batch[-1][0]
-                    behind = [p.name for p in chosen if positions[p.name] < last]
-                    conn.execute(POSITIONS.update().where(POSITIONS.c.name.in_(behind))
-                                 .values(position=last))
-                read += len(batch)
-                bar.update(max(0, last - bar.n))
-                if len(batch) < batch_size:
-                    return read  # the log is exhausted: spare an empty transaction
+                    applied = self._next_batch(conn, chosen, batch_size)
+                read += len(applied)
+                if applied:
+                    bar.update(max(0, applied[-1] - bar.n))
+                if len(applied) < batch_size:
+                    return read  # the log is exhausted
+
+    def _next_batch(self, conn: sa.Connection, chosen: list[Projection],
+                    batch_size: int) -> list[int]:
+        """Apply the next events after the lowest position; return their positions."""
+        positions = self._lock(conn, chosen)
+        batch = list(islice(self.ledger.park_events(after=min(positions.values()),
+                                                    page=batch_size), batch_size))
+        if not batch:
+            return []
+        for projection in chosen:
+            projection.begin(conn)
+        for position, event in batch:
+            for projection in chosen:
+                if position > positions[projection.name]:
+                    projection.apply(conn, position, event)
+        for projection in chosen:
+            projection.flush(conn)
+        last = batch[-1][0]
+        behind = [p.name for p in chosen if positions[p.name] < last]
+        conn.execute(POSITIONS.update().where(POSITIONS.c.name.in_(behind)).values(position=last))
+        return [position for position, _ in batch]
 
     def rebuild(self, names: Iterable[str] | None = None, progress: bool = False,
                 batch_size: int = BATCH_SIZE) -> int:
