@@ -13,6 +13,7 @@ position row means only one batch of a read model runs at a time, across threads
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from ledger.domain.park import Park
 if TYPE_CHECKING:
     from ledger.application import Ledger
 
+LOG = logging.getLogger(__name__)
 METADATA = sa.MetaData()
 POSITIONS = sa.Table(
     "rm_position", METADATA,
@@ -190,11 +192,21 @@ class Projections:
                                        key=repr)
                     for projection in self.select(names) for table in projection.tables}
 
+    def after_command(self) -> None:
+        """The ledger's after-commit hook: catch up. A read model that fails is logged, not
+        raised: the command is already recorded, and reporting it as failed would invite a
+        second, duplicate recording; the read models lag until the next catch-up succeeds
+        (the next command, `ledger worker`, or `ledger rebuild` once the fault is fixed)."""
+        try:
+            self.catch_up()
+        except Exception:
+            LOG.exception("read models could not catch up; they lag behind the log")
+
     @contextmanager
     def deferred(self) -> Iterator[None]:
         """Inside the block commands skip the catch-up after each save (a bulk import, say);
         the read models catch up once when it ends."""
-        callbacks, ours = self.ledger.after_commit, cast(object, self.catch_up)
+        callbacks, ours = self.ledger.after_commit, cast(object, self.after_command)
         held = [c for c in callbacks if c == ours]
         for callback in held:
             callbacks.remove(callback)

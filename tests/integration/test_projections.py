@@ -162,7 +162,7 @@ def test_deferred_catch_up_brings_read_models_current_at_the_end_of_the_block(le
     assert set(during.values()) == {0}
     assert set(ledger.projections.positions().values()) == {event_count(ledger)}
     assert park_status.status(ledger, "KM-2026-01")["status"] == "approved"
-    assert ledger.after_commit == [ledger.projections.catch_up]
+    assert ledger.after_commit == [ledger.projections.after_command]
 
 
 def test_commands_from_two_processes_at_once_keep_read_models_exact(ledger, config, clock):
@@ -207,3 +207,19 @@ def test_a_read_model_with_an_older_table_layout_is_rebuilt_on_start(ledger, con
         assert restarted.projections.dump() == expected
     finally:
         restarted.close()
+
+
+def test_a_failing_read_model_does_not_fail_the_recorded_command(ledger, caplog):
+    to_approved(ledger)
+    broken = Projections(ledger, [FailingSubsidies(fail_at=event_count(ledger) + 1)])
+    ledger.after_commit[:] = [broken.after_command]
+
+    result = ledger.disburse_subsidy(FINANCE, park_code="KM-2026-01", effective_on="2026-04-01",
+                                     amount_yuan="2000000.00", voucher_no="财-1")
+    behind = broken.positions()["subsidies"]
+    broken.catch_up()
+
+    assert result["event_type"] == "SubsidyDisbursed"
+    assert "read models could not catch up" in caplog.text
+    assert behind == result["position"] - 1
+    assert subsidies.parks(ledger)[0]["disbursed"] == "2000000.00"
