@@ -236,8 +236,8 @@ def rebuild(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-@subcommand("report", "write the subsidy ledger or the findings as CSV or JSON",
-            arg("name", choices=("subsidies", "findings")),
+@subcommand("report", "write the subsidy ledger, the findings or the audit log as CSV or JSON",
+            arg("name", choices=("subsidies", "findings", "audit_log")),
             arg("--format", choices=("csv", "json"), default="csv"),
             arg("--as-of", type=date.fromisoformat, metavar="YYYY-MM-DD",
                 help="the day the report is for (default: today)"),
@@ -254,8 +254,8 @@ def report(args: argparse.Namespace, config: Config) -> int:
                                    write_through=True)
             count = write_report(ledger, args.name, args.format, out, args.as_of)
             out.detach()
-    print(f"reported {count} {'parks' if args.name == 'subsidies' else 'findings'}",
-          file=sys.stderr)
+    what = {"subsidies": "parks", "findings": "findings", "audit_log": "log entries"}
+    print(f"reported {count} {what[args.name]}", file=sys.stderr)
     return 0
 
 
