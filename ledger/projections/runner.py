@@ -145,8 +145,9 @@ class Projections:
                 read += len(applied)
                 if applied:
                     bar.update(max(0, applied[-1] - bar.n))
-                if len(applied) < batch_size:
-                    return read  # the log is exhausted
+                if len(applied) < batch_size:  # the log is exhausted
+                    bar.update(max(0, head - bar.n))  # what is left are not park events
+                    return read
 
     def _next_batch(self, conn: sa.Connection, chosen: list[Projection],
                     batch_size: int) -> list[int]:
