@@ -83,7 +83,7 @@ class Ledger(Application[UUID]):
         # Imported here: the read models import this module's queries.
         from ledger.projections.runner import Projections
         self.projections = Projections(self)
-        self.after_commit.append(self.projections.catch_up)
+        self.after_commit.append(self.projections.after_command)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
