@@ -331,7 +331,7 @@ class Park(Aggregate):
 
     def event_kind(self, version: int) -> str | None:
         """The type of the event recorded at `version` (None if there is none)."""
-        kind, _key = self.entries.get(str(version), [None, None])
+        kind: str | None = self.entries.get(str(version), [None, None])[0]
         return kind
 
     def total(self, kind: str) -> Decimal:
