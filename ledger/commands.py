@@ -280,9 +280,8 @@ def _normalized(error: SchemaError) -> Any:
 def _first_message(messages: Any, prefix: str = "") -> tuple[str, str]:
     if isinstance(messages, dict):
         key = sorted(messages, key=str)[0]
-        name = key if key != "_schema" else ""
-        return _first_message(messages[key], f"{prefix}.{name}" if prefix and name else
-                              (prefix or str(name)))
+        name = "" if key == "_schema" else str(key)  # list indexes are ints: 0 is a name too
+        return _first_message(messages[key], ".".join(p for p in (prefix, name) if p))
     if isinstance(messages, list) and messages:
         first = messages[0]
         if isinstance(first, str):
