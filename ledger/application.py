@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
@@ -38,7 +40,8 @@ PARK_TOPIC_PREFIX = get_topic(Park) + "."
 # Dates of what already happened. Planned dates may lie ahead: a publicity is announced before
 # its window (starts_on, ends_on), and deadlines are in the future by nature.
 NOT_FUTURE_FIELDS = ("effective_on", "received_on")
-MAX_RETRIES = 5
+MAX_RETRIES = 10
+RETRY_BACKOFF_SECONDS = 0.005  # doubled per attempt, jittered, so no writer starves
 # Event fields a correction may not name: the ledger's own bookkeeping, and the identifiers other
 # events refer to (an objection number, a closed finding, a correction's own target).
 UNCORRECTABLE = frozenset({
@@ -124,7 +127,15 @@ class Ledger(Application[UUID]):
             # the recorded time is read again on each attempt, so it never runs backwards
             # along a park's chain when another writer got in first
             ctx = Context(recorded_at=self.clock(), **common)
-            park = self._decide(command, ctx, expected, data)
+            try:
+                park = self._decide(command, ctx, expected, data)
+            except LedgerError:
+                # the same key may have been recorded by another process since the check above
+                # (the park is then filed already, or at a newer version): that is a replay
+                replay = self._replayed(key, body_hash) if key is not None else None
+                if replay is None:
+                    raise
+                return replay
             result = _result(park)
             objs: list[Any] = [park]
             if key is not None:
@@ -135,7 +146,10 @@ class Ledger(Application[UUID]):
                 replay = self._explain_conflict(command, data, expected, key, body_hash)
                 if replay is not None:
                     return replay
-                continue  # another writer took the park's next version: decide again
+                # another writer took the park's next version: wait a random moment (a tight
+                # loop loses again and again to a writer that is already reading), decide again
+                time.sleep(random.uniform(0, RETRY_BACKOFF_SECONDS * 2 ** _attempt))
+                continue
             result["position"] = recordings[0].notification.id
             self._run_after_commit()
             return result
