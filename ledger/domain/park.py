@@ -482,7 +482,7 @@ class Park(Aggregate):
         self._record(self.ParkApproved, ctx, breaches, approval_no=approval_no)
 
     def award_plaque(self, ctx: Context, plaque_no: str) -> None:
-        self._require((APPROVED,), "award a plaque", "Art. 6(3)")
+        self._require_approved(ctx, "award a plaque", "Art. 6(3)")
         if self.plaque_no is not None:
             raise DuplicateError(f"plaque {self.plaque_no} was already awarded",
                                  field="plaque_no")
@@ -494,7 +494,7 @@ class Park(Aggregate):
 
     def add_sub_park(self, ctx: Context, name: str, request_letter_no: str) -> None:
         """Art. 7: an approved park adds a sub-park on request; Art. 4(2): at most 3."""
-        self._require((APPROVED,), "add a sub-park", "Art. 7")
+        self._require_approved(ctx, "add a sub-park", "Art. 7")
         if name in self.sub_parks:
             raise DuplicateError(f"sub-park {name!r} already exists", field="name")
         breaches = []
@@ -529,7 +529,7 @@ class Park(Aggregate):
 
     def report_self_evaluation(self, ctx: Context, year: int, summary: str) -> None:
         """Art. 16: the prefecture evaluates the park every year and reports it."""
-        self._require((APPROVED,), "report a self-evaluation", "Art. 16")
+        self._require_approved(ctx, "report a self-evaluation", "Art. 16")
         assert self.approved_on is not None
         if not self.approved_on.year <= year <= ctx.effective_on.year:
             raise ValidationError("year", f"must lie between the approval year "
@@ -542,7 +542,7 @@ class Park(Aggregate):
     def grade_evaluation(self, ctx: Context, cycle: str, grade: str,
                          scores: dict[str, int]) -> None:
         """Art. 16: the province grades the park every three years."""
-        self._require((APPROVED,), "grade the park", "Art. 16")
+        self._require_approved(ctx, "grade the park", "Art. 16")
         years = rules.cycle_years(cycle)
         if years is None or years[1] - years[0] != rules.EVALUATION_CYCLE_YEARS - 1:
             raise ValidationError("cycle", "must name three calendar years, e.g. 2022-2024")
@@ -558,20 +558,20 @@ class Park(Aggregate):
 
     def issue_commendation(self, ctx: Context, notice_no: str) -> None:
         """Art. 17: an excellent grade earns a commendation."""
-        self._require((APPROVED,), "issue a commendation", "Art. 17")
+        self._require_approved(ctx, "issue a commendation", "Art. 17")
         self._record(self.CommendationIssued, ctx, self._excellence_breaches("commendation"),
                      notice_no=notice_no)
 
     def recommend_national(self, ctx: Context, letter_no: str) -> None:
         """Art. 17: excellent parks are recommended first for national level."""
-        self._require((APPROVED,), "recommend the park for national level", "Art. 17")
+        self._require_approved(ctx, "recommend the park for national level", "Art. 17")
         self._record(self.NationalRecommendationMade, ctx,
                      self._excellence_breaches("national recommendation"), letter_no=letter_no)
 
     def order_rectification(self, ctx: Context, notice_no: str, grounds: str,
                             deadline: date) -> None:
         """Art. 17: rectification within a deadline."""
-        self._require((APPROVED,), "order rectification", "Art. 17")
+        self._require_approved(ctx, "order rectification", "Art. 17")
         if deadline <= ctx.effective_on:
             raise ValidationError("deadline", "must fall after the effective date")
         if self.rectification is not None:
@@ -583,14 +583,14 @@ class Park(Aggregate):
     def complete_rectification(self, ctx: Context, verified_by: str) -> None:
         """Art. 17: the park reports the rectification done. A revocation supersedes an open
         rectification, so a revoked park has none left to complete."""
-        self._require((APPROVED,), "complete a rectification", "Art. 17")
+        self._require_approved(ctx, "complete a rectification", "Art. 17")
         if self.rectification is None:
             raise LifecycleError("no rectification is open", field="verified_by")
         self._record(self.RectificationCompleted, ctx, [], verified_by=verified_by)
 
     def revoke_plaque(self, ctx: Context, decision_no: str, grounds: list[str]) -> None:
         """Art. 17: the plaque of a badly run park is revoked."""
-        self._require((APPROVED,), "revoke the plaque", "Art. 17")
+        self._require_approved(ctx, "revoke the plaque", "Art. 17")
         self._record(self.PlaqueRevoked, ctx, [], decision_no=decision_no, grounds=grounds)
 
     def demand_refund(self, ctx: Context, amount_yuan: Decimal, deadline: date,
@@ -672,6 +672,13 @@ class Park(Aggregate):
         if self.status == WITHDRAWN:
             raise LifecycleError("the application was withdrawn; nothing more can be recorded",
                                  field="park_code")
+
+    def _require_approved(self, ctx: Context, action: str, article: str) -> None:
+        """An approved park, and a date on or after its approval (acts on the approved park)."""
+        self._require((APPROVED,), action, article)
+        if self.approved_on is not None and ctx.effective_on < self.approved_on:
+            raise ValidationError("effective_on", f"falls before the approval on "
+                                  f"{self.approved_on}; cannot {action} before it")
 
     def _require(self, allowed: tuple[str, ...], action: str, article: str | None = None
                  ) -> None:

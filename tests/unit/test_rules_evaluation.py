@@ -224,3 +224,14 @@ def test_expert_score_outside_0_to_100_is_refused(sqlite_ledger):
     assert_refused(sqlite_ledger, ValidationError,
                    lambda: send(sqlite_ledger, "record_expert_opinion", CLERK, scores=bad),
                    field="scores.scale")
+
+
+@pytest.mark.parametrize("command", ["award_plaque", "add_sub_park", "report_self_evaluation",
+                                     "order_rectification", "revoke_plaque"])
+def test_act_on_an_approved_park_dated_before_its_approval_is_refused(approved, command):
+    """Art. 6(3)/7/16/17 act on an approved park: not before the approval of 2026-03-10."""
+    error = assert_refused(approved, ValidationError,
+                           lambda: send(approved, command, CLERK, effective_on="2026-03-09"),
+                           field="effective_on")
+
+    assert "2026-03-10" in error.message
