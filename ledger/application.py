@@ -42,12 +42,14 @@ PARK_TOPIC_PREFIX = get_topic(Park) + "."
 NOT_FUTURE_FIELDS = ("effective_on", "received_on")
 MAX_RETRIES = 10
 RETRY_BACKOFF_SECONDS = 0.005  # doubled per attempt, jittered, so no writer starves
-# Event fields a correction may not name: the ledger's own bookkeeping, and the identifiers other
-# events refer to (an objection number, a closed finding, a correction's own target).
+# Event fields a correction may not name: the ledger's own bookkeeping, the identifiers other
+# events refer to (an objection number, a closed finding, a correction's own target), and the
+# objector's identity, which only reviewers may see: a correction would carry it in plain
+# wrong_value/right_value text past the masking.
 UNCORRECTABLE = frozenset({
     "originator_id", "originator_version", "timestamp", "originator_topic", "park_code",
     "recorded_at", "actor", "flags", "prev_hash", "hash", "idempotency_key", "objection_no",
-    "finding_id", "corrects_version", "field", "wrong_value", "right_value"})
+    "finding_id", "corrects_version", "field", "wrong_value", "right_value", "objector"})
 JSON_TEXT_FIELDS = (fields.List, fields.Nested, fields.Dict, fields.Boolean, fields.Integer)
 
 

@@ -108,6 +108,19 @@ def test_correction_of_a_field_the_event_does_not_hold_as_a_fact_is_refused(sqli
     assert "amount_yuan" in error.message  # it says what can be corrected
 
 
+def test_correction_of_the_protected_objector_identity_is_refused(sqlite_ledger):
+    """Objector identities are seen only by reviewers; a correction would show them to all."""
+    to_evaluated(sqlite_ledger)
+    send(sqlite_ledger, "start_publicity", CLERK, effective_on="2026-03-02")
+    send(sqlite_ledger, "raise_objection", CLERK)
+
+    assert_refused(sqlite_ledger, ValidationError,
+                   lambda: correct(sqlite_ledger, 6, "objector",
+                                   '{"contact":"13800000000","name":"某某"}',
+                                   '{"contact":"13800000000","name":"某某某"}'),
+                   field="field")
+
+
 def test_correction_whose_wrong_value_is_not_what_was_recorded_is_refused(sqlite_ledger):
     to_revoked(sqlite_ledger)
 
