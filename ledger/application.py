@@ -24,6 +24,7 @@ from ledger.commands import COMMANDS, CommandSpec, load_actor, load_command
 from ledger.domain.calendar import WorkingDayCalendar
 from ledger.domain.errors import (
     ConcurrencyError,
+    ContentionError,
     DuplicateError,
     IdempotencyConflict,
     LedgerError,
@@ -155,8 +156,7 @@ class Ledger(Application[UUID]):
             result["position"] = recordings[0].notification.id
             self._run_after_commit()
             return result
-        raise LedgerError("too many concurrent writers on this park; try again",
-                          field="park_code")
+        raise ContentionError(data.get("park_code", ""), MAX_RETRIES)
 
     def _decide(self, command: str, ctx: Context, expected: int | None,
                 data: dict[str, Any]) -> Park:

@@ -6,6 +6,7 @@ its commands and reports each outcome on a queue as plain data.
 
 from __future__ import annotations
 
+import faulthandler
 import traceback
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +23,7 @@ def fixed_clock() -> datetime:
 def race(database_url: str, commands: list[tuple[str, dict[str, Any], dict[str, str]]],
          barrier: Any, queue: Any) -> None:
     """Send `commands` in order; put ("ok", result) or ("error", code, body) for each."""
+    faulthandler.dump_traceback_later(90, exit=True)  # a stuck racer shows where, and ends
     try:
         ledger = Ledger(Config(database_url=database_url), clock=fixed_clock)
     except Exception:  # report, so the parent fails with the cause instead of waiting

@@ -8,8 +8,11 @@ import queue as queue_module
 from typing import Any
 
 import pytest
+from eventsourcing.persistence import RecordConflictError
 
-from ledger.domain.errors import ConcurrencyError, IdempotencyConflict
+from ledger import application
+from ledger.application import Ledger
+from ledger.domain.errors import ConcurrencyError, ContentionError, IdempotencyConflict
 from ledger.integrity import verify
 from tests.builders import CLERK, event_count, filing
 from tests.integration.racers import race
@@ -37,7 +40,7 @@ def run_processes(database_url: str, per_process: list[list[tuple[str, dict[str,
         if outcomes[-1][0] == "crash":
             break
     for process in processes:
-        process.join(timeout=60)
+        process.join(timeout=150)
         assert process.exitcode == 0
     crashes = [o[1] for o in outcomes if o[0] == "crash"]
     assert not crashes, crashes[0]
@@ -122,6 +125,50 @@ def test_idempotency_key_reused_by_another_actor_or_command_is_refused(ledger):
                    lambda: ledger.supplement_materials(
                        CLERK, **payload("supplement_materials", idempotency_key="k-1")),
                    field="idempotency_key")
+
+
+def test_writer_that_lost_the_version_decides_again_on_the_new_state(ledger, config, clock):
+    """Without expected_version a real conflict (another ledger on the same database took the
+    next version between our read and our write) is retried on the new state."""
+    ledger.file_application(CLERK, **filing())
+    other = Ledger(config, clock=clock)
+    real_save, calls = ledger.save, []
+
+    def save_after_another_writer(*objs):
+        if not calls:
+            other.supplement_materials(CLERK, **payload("supplement_materials", note="抢先"))
+        calls.append(objs)
+        return real_save(*objs)
+
+    ledger.save = save_after_another_writer
+    try:
+        result = ledger.supplement_materials(CLERK, **payload("supplement_materials"))
+    finally:
+        other.close()
+
+    assert len(calls) == 2
+    assert result["version"] == 3
+    assert [e["fields"]["note"] for e in ledger.timeline(CODE)[1:]] == ["抢先",
+                                                                       "补充运营情况报告"]
+
+
+def test_writer_that_keeps_losing_gives_up_with_a_typed_error_and_writes_nothing(ledger,
+                                                                                 monkeypatch):
+    ledger.file_application(CLERK, **filing())
+    monkeypatch.setattr(application, "RETRY_BACKOFF_SECONDS", 0)
+
+    def always_conflicts(*objs):
+        raise RecordConflictError("another writer took the version")
+
+    ledger.save = always_conflicts
+
+    error = assert_refused(ledger, ContentionError,
+                           lambda: ledger.supplement_materials(
+                               CLERK, **payload("supplement_materials")),
+                           field="park_code")
+
+    assert error.details == {"attempts": application.MAX_RETRIES}
+    assert isinstance(error, ConcurrencyError)
 
 
 # --------------------------------------------------------------------- across OS processes
