@@ -28,6 +28,7 @@ def race(database_url: str, commands: list[tuple[str, dict[str, Any], dict[str, 
         ledger = Ledger(Config(database_url=database_url), clock=fixed_clock)
     except Exception:  # report, so the parent fails with the cause instead of waiting
         queue.put(("crash", traceback.format_exc()))
+        barrier.abort()  # and the others stop waiting for this one
         return
     try:
         try:
