@@ -120,14 +120,13 @@ def _protect_postgres_table(conn: sa.Connection, table: str) -> None:
         "CREATE OR REPLACE FUNCTION ledger_forbid_mutation() RETURNS trigger "
         "LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'table % is append-only: % refused', "
         "TG_TABLE_NAME, TG_OP; END $$"))
-    exists = conn.execute(sa.text(
-        "SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-        "WHERE c.relname = :table AND t.tgname = :name AND c.relnamespace = "
-        "current_schema()::regnamespace"), {"table": table, "name": f"{table}_no_mutation"})
-    if exists.first() is None:
-        conn.execute(sa.text(
-            f"CREATE TRIGGER {table}_no_mutation BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION ledger_forbid_mutation()"))
-        conn.execute(sa.text(
-            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION ledger_forbid_mutation()"))
+    triggers = {f"{table}_no_mutation": f"BEFORE UPDATE OR DELETE ON {table} FOR EACH ROW",
+                f"{table}_no_truncate": f"BEFORE TRUNCATE ON {table} FOR EACH STATEMENT"}
+    for name, when in triggers.items():  # each on its own: one may have been dropped alone
+        exists = conn.execute(sa.text(
+            "SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE c.relname = :table AND t.tgname = :name AND c.relnamespace = "
+            "current_schema()::regnamespace"), {"table": table, "name": name})
+        if exists.first() is None:
+            conn.execute(sa.text(f"CREATE TRIGGER {name} {when} "
+                                 "EXECUTE FUNCTION ledger_forbid_mutation()"))

@@ -1,0 +1,270 @@
+"""The `ledger` command: one function per subcommand, registered in SUBCOMMANDS.
+
+To add a subcommand, write `def run(args, config) -> int` and decorate it with
+`@subcommand("name", "one-line help", arg("--flag", ...))`; every subcommand gets
+`--database-url` (default: LEDGER_DATABASE_URL, else the SQLite file instance/ledger.db).
+Exit status: 0 success, 1 the ledger answered "no" (refused lines, a failed verification),
+2 bad usage or no ledger at the URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
+
+import sqlalchemy as sa
+from eventsourcing.persistence import PersistenceError
+
+from config import Config
+from ledger.application import Ledger
+from ledger.domain.errors import LedgerError
+from ledger.exporter import export_events
+from ledger.importer import ImportReport, import_commands, import_lines
+from ledger.integrity import verify
+from ledger.storage import Database
+
+Run = Callable[[argparse.Namespace, Config], int]
+Argument = tuple[tuple[str, ...], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One `ledger NAME`: its help line, its own arguments and the function that runs it."""
+
+    name: str
+    help: str
+    run: Run
+    arguments: tuple[Argument, ...] = ()
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def arg(*flags: str, **options: Any) -> Argument:
+    """One argparse argument of a subcommand, as `add_argument(*flags, **options)` takes it."""
+    return flags, options
+
+
+def subcommand(name: str, help: str, *arguments: Argument) -> Callable[[Run], Run]:
+    """Register the decorated function as `ledger NAME`."""
+    def register(run: Run) -> Run:
+        SUBCOMMANDS[name] = Subcommand(name, help, run, arguments)
+        return run
+    return register
+
+
+class NoLedger(Exception):
+    """The URL names no ledger yet (a read-only subcommand never creates one)."""
+
+
+# --------------------------------------------------------------------- helpers
+
+
+@contextmanager
+def open_ledger(config: Config, *, create: bool = False) -> Iterator[Ledger]:
+    """The ledger at config.database_url, closed afterwards; NoLedger if absent and not `create`."""
+    if not create and not ledger_exists(config.database_url):
+        raise NoLedger(f"no ledger at {safe_url(config.database_url)}; "
+                       "create one with `ledger init`")
+    ledger = Ledger(config)
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+def ledger_exists(url: str) -> bool:
+    """True when the database holds the event table (checked without creating anything)."""
+    db = Database.from_url(url)
+    if db.kind == "sqlite":
+        assert db.sqlite_path is not None
+        if not Path(db.sqlite_path).is_file():
+            return False
+    engine = db.create_engine()
+    try:
+        schema = db.schema if db.kind == "postgresql" else None
+        return sa.inspect(engine).has_table(db.events_table, schema=schema)
+    finally:
+        engine.dispose()
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked, fit to print."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def print_json(data: Any, out: TextIO | None = None) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2), file=out or sys.stdout)
+
+
+def print_report(report: ImportReport, as_json: bool) -> None:
+    """The import report: every refused line with its error code and why, then the counts."""
+    if as_json:
+        print_json(report.as_dict())
+        return
+    for outcome in report.refused:
+        error = outcome.error or {}
+        where = f" ({error['field']})" if error.get("field") else ""
+        print(f"line {outcome.line}: refused {error.get('code')}{where}: {error.get('message')}")
+    print(report.summary())
+
+
+def _utf8_stdin() -> TextIO:
+    return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig")
+
+
+# --------------------------------------------------------------------- subcommands
+
+
+@subcommand("init", "create the event tables and their append-only triggers")
+def init(args: argparse.Namespace, config: Config) -> int:
+    with open_ledger(config, create=True) as ledger:
+        events = ledger.recorder.max_notification_id() or 0
+    print(f"ledger ready at {safe_url(config.database_url)} ({events} stored events)")
+    return 0
+
+
+@subcommand("demo", "load the fictional demo data (again: records nothing twice)",
+            arg("--json", action="store_true", help="print the report as JSON"))
+def demo(args: argparse.Namespace, config: Config) -> int:
+    from ledger.demo import demo_commands  # the demo data is only built when asked for
+
+    with open_ledger(config, create=True) as ledger:
+        report = import_commands(ledger, demo_commands())
+    print_report(report, args.json)
+    if report.ok and report.recorded == 0:
+        print("the demo data was already loaded: nothing recorded")
+    return 0 if report.ok else 1
+
+
+@subcommand("import", "record the commands of a JSON Lines file, one per line",
+            arg("file", help="JSON Lines of commands (or of exported events); - reads stdin"),
+            arg("--json", action="store_true", help="print the report as JSON"))
+def import_(args: argparse.Namespace, config: Config) -> int:
+    with open_ledger(config, create=True) as ledger:
+        if args.file == "-":
+            report = import_lines(ledger, _utf8_stdin())
+        else:
+            with open(args.file, encoding="utf-8-sig") as lines:
+                report = import_lines(ledger, lines)
+    print_report(report, args.json)
+    return 0 if report.ok else 1
+
+
+@subcommand("export", "write every park event as JSON Lines, in global order",
+            arg("-o", "--output", metavar="FILE", help="write here instead of stdout"),
+            arg("--after", type=int, default=0, metavar="POSITION",
+                help="only events after this position"))
+def export(args: argparse.Namespace, config: Config) -> int:
+    with open_ledger(config) as ledger:
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as out:
+                count = export_events(ledger, out, args.after)
+        else:
+            out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", write_through=True)
+            count = export_events(ledger, out, args.after)
+            out.detach()
+    print(f"exported {count} events", file=sys.stderr)
+    return 0
+
+
+@subcommand("verify", "recompute every hash and chain link from the stored rows")
+def verify_(args: argparse.Namespace, config: Config) -> int:
+    with open_ledger(config) as ledger:
+        result = verify(ledger.database, ledger.engine)
+    print_json(result.as_dict())
+    if result.failure is not None:
+        f = result.failure
+        print(f"verification FAILED at park {f['park_code']} version {f['version']} "
+              f"(position {f['position']}): {f['problem']}", file=sys.stderr)
+        return 1
+    return 0
+
+
+@subcommand("digest", "print the log's digest (event count and head hash) as JSON")
+def digest(args: argparse.Namespace, config: Config) -> int:
+    with open_ledger(config) as ledger:
+        result = verify(ledger.database, ledger.engine)
+    print_json(result.digest())
+    if result.failure is not None:
+        print("the log does not verify (run `ledger verify`): do not publish this digest",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+@subcommand("serve", "serve the web application",
+            arg("--host", default="127.0.0.1"),
+            arg("--port", type=int, default=8000),
+            arg("--threads", type=int, default=4))
+def serve(args: argparse.Namespace, config: Config) -> int:
+    import logging
+
+    import waitress
+
+    from web import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = create_app(config)
+    print(f"serving {safe_url(config.database_url)} on http://{args.host}:{args.port}/",
+          flush=True)
+    waitress.serve(app, host=args.host, port=args.port, threads=args.threads)
+    return 0
+
+
+# --------------------------------------------------------------------- entry point
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ledger", description="Park Ledger: the audit ledger of Yunnan's provincial HR "
+        "service industrial parks")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", metavar="URL",
+                        help="sqlite:///FILE or postgresql://USER@HOST:PORT/DB[?schema=NAME] "
+                        "(default: LEDGER_DATABASE_URL, else sqlite:///instance/ledger.db)")
+    commands = parser.add_subparsers(dest="subcommand", metavar="SUBCOMMAND", required=True)
+    for sub in SUBCOMMANDS.values():
+        sub_parser = commands.add_parser(sub.name, help=sub.help, description=sub.help,
+                                         parents=[common])
+        for flags, options in sub.arguments:
+            sub_parser.add_argument(*flags, **options)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `ledger ...`; returns (and, as a console script, exits with) the exit status."""
+    args = build_parser().parse_args(argv)
+    config = Config.from_env(database_url=args.database_url)
+    try:
+        return SUBCOMMANDS[args.subcommand].run(args, config)
+    except NoLedger as error:
+        print(f"ledger {args.subcommand}: {error}", file=sys.stderr)
+        return 2
+    except LedgerError as error:  # a bad URL, an unreadable calendar file...
+        print(f"ledger {args.subcommand}: {error.message}", file=sys.stderr)
+        return 2
+    except (sa.exc.OperationalError, PersistenceError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        print(f"ledger {args.subcommand}: cannot use the database at "
+              f"{safe_url(config.database_url)}: {reason}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"ledger {args.subcommand}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

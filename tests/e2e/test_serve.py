@@ -1,0 +1,59 @@
+"""`ledger serve` answers on a real port."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from tests.processes import PROJECT_ROOT, free_port, process_env, run_ledger
+
+
+def get(url: str) -> tuple[int, str]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.read().decode("utf-8")
+
+
+@pytest.fixture
+def server(database_url: str) -> Iterator[str]:
+    """A `ledger serve` process on a free port, over the demo data; its base URL."""
+    assert run_ledger("demo", database_url=database_url).returncode == 0
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ledger.cli", "serve", "--port", str(port),
+         "--database-url", database_url],
+        cwd=PROJECT_ROOT, env=process_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # wait until it listens (or has died)
+            if process.poll() is not None:
+                pytest.fail(f"ledger serve exited: {process.stdout.read().decode()}")
+            try:
+                get(f"{base}/healthz")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        process.stdout.close()
+
+
+def test_serve_answers_health_and_lists_the_demo_parks(server):
+    status, body = get(f"{server}/healthz")
+    page_status, page = get(f"{server}/")
+
+    assert status == 200 and json.loads(body)["status"] == "ok"
+    assert json.loads(body)["stored_events"] >= 91
+    assert page_status == 200
+    for code in ("KM-2022-01", "DL-2022-01", "HH-2023-01", "PE-2022-01", "DQ-2023-01",
+                 "QJ-2024-01"):
+        assert code in page
+    assert "示例昆明人力资源服务产业园" in page
