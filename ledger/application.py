@@ -7,12 +7,14 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 from eventsourcing.utils import get_topic
@@ -41,6 +43,7 @@ PARK_TOPIC_PREFIX = get_topic(Park) + "."
 # Dates of what already happened. Planned dates may lie ahead: a publicity is announced before
 # its window (starts_on, ends_on), and deadlines are in the future by nature.
 NOT_FUTURE_FIELDS = ("effective_on", "received_on")
+STARTUP_LOCK_SPACE = 7318002  # advisory lock (space, schema) held while a ledger starts
 MAX_RETRIES = 10
 RETRY_BACKOFF_SECONDS = 0.005  # doubled per attempt, jittered, so no writer starves
 # Event fields a correction may not name: the ledger's own bookkeeping, the identifiers other
@@ -84,9 +87,10 @@ class Ledger(Application[UUID]):
         self.config = config
         self.database = Database.from_url(config.database_url)
         self.database.ensure_schema()
-        super().__init__(env=self.database.eventsourcing_env())
         self.engine = self.database.create_engine()
-        protect_event_tables(self.database, self.engine)
+        with _startup_lock(self.database, self.engine):
+            super().__init__(env=self.database.eventsourcing_env())
+            protect_event_tables(self.database, self.engine)
         self.calendar = WorkingDayCalendar.from_file(config.calendar_file)
         self.clock = clock
         self.timezone = ZoneInfo(config.timezone)
@@ -353,6 +357,27 @@ class Ledger(Application[UUID]):
                     assert isinstance(event, Park.Event)
                     yield n.id, event
             after = notifications[-1].id
+
+
+@contextmanager
+def _startup_lock(db: Database, engine: sa.Engine) -> Iterator[None]:
+    """One process at a time creates the tables of a PostgreSQL schema.
+
+    eventsourcing's CREATE ... IF NOT EXISTS statements fail with "tuple concurrently updated"
+    when two processes (web workers, a projection worker) start on one schema at once.
+    """
+    if db.kind != "postgresql":
+        yield
+        return
+    key = {"space": STARTUP_LOCK_SPACE, "schema": db.schema}
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(:space, hashtext(:schema))"), key)
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:space, hashtext(:schema))"), key)
+            conn.commit()
 
 
 def event_record(event: Park.Event, position: int | None = None) -> dict[str, Any]:

@@ -264,3 +264,18 @@ def test_processes_writing_without_expected_version_all_succeed(ledger, database
     assert [e["version"] for e in timeline] == list(range(1, 18))
     assert all(b["prev_hash"] == a["hash"] for a, b in zip(timeline, timeline[1:], strict=False))
     assert verify(ledger.database, ledger.engine).ok
+
+
+def test_processes_starting_on_a_fresh_database_at_once_all_start(database_url, config, clock):
+    """Several workers start together on an empty database; creating the tables is
+    serialised, so none fails (PostgreSQL said "tuple concurrently updated")."""
+    outcomes = run_processes(database_url, [
+        [("file_application", filing(f"KM-2026-0{n}"), CLERK)] for n in range(1, 4)])
+
+    ledger = Ledger(config, clock=clock)
+    try:
+        assert [o[0] for o in outcomes] == ["ok"] * 3, outcomes
+        assert event_count(ledger) == 3
+        assert verify(ledger.database, ledger.engine).ok
+    finally:
+        ledger.close()
