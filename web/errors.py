@@ -12,6 +12,7 @@ from ledger.accounts import AccountNotFoundError, AuthenticationError
 from ledger.domain.errors import (
     CalendarError,
     ConcurrencyError,
+    ContentionError,
     DuplicateError,
     IdempotencyConflict,
     LedgerError,
@@ -61,6 +62,7 @@ STATUS: dict[type[LedgerError], int] = {
     DuplicateError: 409,
     LifecycleError: 409,
     ConcurrencyError: 409,
+    ContentionError: 409,  # others kept writing the park: nothing recorded, send again
     PermissionDenied: 403,
     RoleRequired: 403,
     AuthenticationError: 401,
@@ -70,7 +72,7 @@ STATUS: dict[type[LedgerError], int] = {
 def status_of(error: LedgerError) -> int:
     if isinstance(error, ApiError):
         return error.status
-    if isinstance(error, ConcurrencyError) and "if_match" in g:
+    if type(error) is ConcurrencyError and "if_match" in g:
         return 412  # the precondition the client set in If-Match failed
     for cls in type(error).__mro__:
         if cls in STATUS:
