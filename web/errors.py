@@ -69,6 +69,7 @@ STATUS: dict[type[LedgerError], int] = {
     LedgerError: 409,
 }
 
+
 def status_of(error: LedgerError) -> int:
     if isinstance(error, ApiError):
         return error.status
