@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
@@ -144,3 +146,27 @@ def test_demo_command_sets_up_one_account_per_role(database_url):
     finally:
         ledger.close()
     assert roles == sorted(ROLES)
+
+
+def test_accounts_tables_are_created_once_by_workers_starting_together(ledger):
+    errors = []
+    barrier = threading.Barrier(4)
+
+    def start() -> None:
+        engine = ledger.database.create_engine()
+        try:
+            barrier.wait()
+            Accounts(engine)
+        except Exception as error:  # noqa: BLE001 - the test reports any failure
+            errors.append(error)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Accounts(ledger.engine).all() == []
