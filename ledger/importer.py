@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ledger.application import Ledger
@@ -124,7 +125,7 @@ def _record_batch(ledger: Ledger, batch: list[tuple[int, str, dict[str, Any], An
             continue
         number, command, payload, _actor = item
         result = next(outcomes)
-        report.add(_outcome(number, command, payload, lambda r=result: _raise_or_return(r)))
+        report.add(_outcome(number, command, payload, partial(_raise_or_return, result)))
 
 
 def _execute_or_error(ledger: Ledger, command: str, payload: dict[str, Any],
