@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ledger.application import event_record
-from ledger.projections.runner import METADATA, Handler, Projection, park_event_names, utc
+from ledger.projections.runner import (
+    METADATA,
+    Handler,
+    Projection,
+    chunks,
+    park_event_names,
+    utc,
+)
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -62,26 +69,51 @@ class AuditLog(Projection):
         return {kind: self._any for kind in park_event_names()}
 
     def begin(self, conn: sa.Connection) -> None:
-        self._rows: list[dict[str, Any]] = []
+        self._rows: dict[tuple[str, int], dict[str, Any]] = {}  # (park, version) -> new row
         self._prefectures: dict[str, str] = {}
+        self._marks: dict[tuple[str, int], list[int]] = {}  # earlier rows: corrections to add
+
+    def prepare(self, conn: sa.Connection, events: list[tuple[int, Park.Event]]) -> None:
+        codes = {event.park_code for _, event in events}
+        for chunk in chunks(sorted(codes)):
+            for code, prefecture in conn.execute(
+                    sa.select(AUDIT_LOG.c.park_code, AUDIT_LOG.c.prefecture).where(
+                        AUDIT_LOG.c.version == 1, AUDIT_LOG.c.park_code.in_(chunk))):
+                self._prefectures[code] = prefecture
 
     def flush(self, conn: sa.Connection) -> None:
         if self._rows:
-            conn.execute(AUDIT_LOG.insert(), self._rows)
-            self._rows = []
+            conn.execute(AUDIT_LOG.insert(), list(self._rows.values()))
+        if self._marks:
+            found: dict[tuple[str, int], list[int]] = {}
+            for chunk in chunks(self._marks):
+                for code, version, before in conn.execute(
+                        sa.select(AUDIT_LOG.c.park_code, AUDIT_LOG.c.version,
+                                  AUDIT_LOG.c.corrected_by).where(
+                            sa.tuple_(AUDIT_LOG.c.park_code, AUDIT_LOG.c.version).in_(chunk))):
+                    found[(code, version)] = before or []
+            updates = [{"k_code": code, "k_version": version,
+                        "corrected_by": [*found[(code, version)], *later]}
+                       for (code, version), later in self._marks.items()
+                       if (code, version) in found]
+            if updates:
+                conn.execute(AUDIT_LOG.update().where(
+                    AUDIT_LOG.c.park_code == sa.bindparam("k_code"),
+                    AUDIT_LOG.c.version == sa.bindparam("k_version"))
+                    .values(corrected_by=sa.bindparam("corrected_by")), updates)
+        self.begin(conn)
 
     def _any(self, conn: sa.Connection, position: int, event: Park.Event) -> None:
         record = event_record(event, position)
-        self._rows.append(dict(
+        self._rows[(event.park_code, event.originator_version)] = dict(
             position=position, park_code=event.park_code, version=event.originator_version,
             event_type=type(event).__name__, prefecture=self._prefecture(conn, event),
             effective_on=event.effective_on, recorded_at=utc(event.recorded_at),
             actor_user=event.actor["user"], actor_role=event.actor["role"],
             actor_organisation=event.actor["organisation"], flag_count=len(event.flags),
             corrects_version=getattr(event, "corrects_version", None), corrected_by=[],
-            search_text=_search_text(record), record=record))
+            search_text=_search_text(record), record=record)
         if type(event).__name__ == "EntryCorrected":
-            self.flush(conn)
             self._mark_corrected(conn, event)
 
     def _prefecture(self, conn: sa.Connection, event: Any) -> str:
@@ -94,14 +126,21 @@ class AuditLog(Projection):
         return self._prefectures[code]
 
     def _mark_corrected(self, conn: sa.Connection, event: Any) -> None:
-        target = (AUDIT_LOG.c.park_code == event.park_code) & (
-            AUDIT_LOG.c.version == event.corrects_version)
-        before = conn.scalar(sa.select(AUDIT_LOG.c.corrected_by).where(target))
-        conn.execute(AUDIT_LOG.update().where(target).values(
-            corrected_by=[*(before or []), event.originator_version]))
+        """The corrected row lists the correction: in memory if this batch wrote it, else at
+        `flush` (one SELECT and one UPDATE for the batch)."""
+        target = (event.park_code, event.corrects_version)
+        if target in self._rows:
+            row = self._rows[target]
+            row["corrected_by"] = [*row["corrected_by"], event.originator_version]
+        else:
+            self._marks.setdefault(target, []).append(event.originator_version)
         if event.corrects_version == 1 and event.field == "prefecture":
+            # Rows written by earlier batches now; this batch's rows in memory.
             conn.execute(AUDIT_LOG.update().where(AUDIT_LOG.c.park_code == event.park_code)
                          .values(prefecture=event.right_value))
+            for row in self._rows.values():
+                if row["park_code"] == event.park_code:
+                    row["prefecture"] = event.right_value
             self._prefectures[event.park_code] = event.right_value
 
 

@@ -24,6 +24,7 @@ from ledger.projections.runner import (
     Handler,
     Projection,
     aware,
+    chunks,
     park_event_names,
     today,
     utc,
@@ -85,6 +86,14 @@ class Findings(Projection):
         self._findings: list[dict[str, Any]] = []
         self._closures: list[dict[str, Any]] = []
 
+    def prepare(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
+        """Load the facts rows of the parks whose events need them, in one SELECT."""
+        codes = {event.park_code for _, event in events if _needs_park(event)}
+        for chunk in chunks(sorted(codes)):
+            for row in conn.execute(sa.select(FACTS).where(
+                    FACTS.c.park_code.in_(chunk))).mappings():
+                self._parks[row["park_code"]] = dict(row)
+
     def flush(self, conn: sa.Connection) -> None:
         new = [row for code, row in self._parks.items() if code in self._new]
         old = [{"key": code, "facts": self._parks[code]["facts"]}
@@ -117,8 +126,7 @@ class Findings(Projection):
 
     def _any(self, conn: sa.Connection, position: int, event: Any) -> None:
         kind = type(event).__name__
-        if not (event.flags or kind in dated.FACT_FIELDS or kind in (
-                "ApplicationFiled", "EntryCorrected")):
+        if not _needs_park(event):
             if kind == "FindingClosed":
                 self._closed(position, event)
             return
@@ -141,6 +149,14 @@ class Findings(Projection):
             for table in (FACTS, FINDINGS):
                 conn.execute(table.update().where(table.c.park_code == event.park_code)
                              .values(prefecture=event.right_value))
+
+
+def _needs_park(event: Any) -> bool:
+    """Whether the event reads or writes its park's facts row (flags, dated facts, filing,
+    corrections)."""
+    kind = type(event).__name__
+    return bool(event.flags or kind in dated.FACT_FIELDS
+                or kind in ("ApplicationFiled", "EntryCorrected"))
 
 
 # ------------------------------------------------------------------------- queries

@@ -21,6 +21,7 @@ from ledger.projections.runner import (
     Handler,
     Projection,
     aware,
+    chunks,
     park_event_names,
     today,
     utc,
@@ -77,6 +78,14 @@ class ParkStatus(Projection):
     def begin(self, conn: sa.Connection) -> None:
         self._rows: dict[str, dict[str, Any]] = {}  # the parks this batch touched
         self._new: set[str] = set()
+
+    def prepare(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
+        """Load the rows of the parks this batch touches (every event touches its park's row)."""
+        codes = {event.park_code for _, event in events}
+        for chunk in chunks(sorted(codes)):
+            for row in conn.execute(sa.select(PARK_STATUS).where(
+                    PARK_STATUS.c.park_code.in_(chunk))).mappings():
+                self._rows[row["park_code"]] = dict(row)
 
     def flush(self, conn: sa.Connection) -> None:
         new = [row for code, row in self._rows.items() if code in self._new]

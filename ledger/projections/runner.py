@@ -58,6 +58,10 @@ class Projection:
     def begin(self, conn: sa.Connection) -> None:
         """A batch starts (in its own transaction): forget anything kept from an earlier one."""
 
+    def prepare(self, conn: sa.Connection, events: list[tuple[int, Park.Event]]) -> None:
+        """Before a batch's events are applied (after `begin`): load, in a few statements, the
+        rows these events will touch. `events` are the ones this read model has not seen."""
+
     def flush(self, conn: sa.Connection) -> None:
         """A batch ends: write what was kept in memory, in the batch's transaction."""
 
@@ -163,6 +167,8 @@ class Projections:
         positions = self._lock(conn, chosen)
         for projection in chosen:
             projection.begin(conn)
+            projection.prepare(conn, [(position, event) for position, event in batch
+                                      if position > positions[projection.name]])
         for position, event in batch:
             for projection in chosen:
                 if position > positions[projection.name]:
@@ -262,6 +268,13 @@ def _outdated(inspector: sa.Inspector, table: sa.Table) -> bool:
     if not inspector.has_table(table.name):
         return False
     return {c["name"] for c in inspector.get_columns(table.name)} != set(table.columns.keys())
+
+
+def chunks(items: Iterable[Any], size: int = 500) -> Iterator[list[Any]]:
+    """`items` in lists of at most `size` (bound parameters per statement stay few)."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def park_event_names() -> list[str]:

@@ -18,18 +18,27 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
 from ledger.domain import rules
-from ledger.projections.runner import METADATA, Handler, Projection, to_fen, today, yuan
+from ledger.projections.runner import (
+    METADATA,
+    Handler,
+    Projection,
+    chunks,
+    to_fen,
+    today,
+    yuan,
+)
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
 
 KINDS = {"SubsidyDisbursed": "disbursed", "RefundDemanded": "demanded",
          "RefundReceived": "received"}
+MONEY_FIELDS = ("amount_yuan", "deadline", "effective_on", "voucher_no", "notice_no")
 TOTALS = ("disbursed", "refund_demanded", "refunded", "net_retained", "outstanding", "overdue",
           "refunded_beyond_demand")
 
@@ -66,36 +75,84 @@ class Subsidies(Projection):
                 "EntryCorrected": self._corrected,
                 **{kind: self._money for kind in KINDS}}
 
+    def begin(self, conn: sa.Connection) -> None:
+        self._parks: dict[str, dict[str, Any]] = {}  # parks filed in this batch
+        self._entries: dict[tuple[str, int], dict[str, Any] | None] = {}  # None: no such entry
+        self._new: set[tuple[str, int]] = set()
+        self._dirty: set[tuple[str, int]] = set()
+
+    def prepare(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
+        """Load, in one SELECT, the entries this batch's corrections name."""
+        keys = {(event.park_code, event.corrects_version) for _, event in events
+                if type(event).__name__ == "EntryCorrected" and event.field in MONEY_FIELDS}
+        for chunk in chunks(sorted(keys)):
+            found = conn.execute(sa.select(SUBSIDY_ENTRIES).where(sa.tuple_(
+                SUBSIDY_ENTRIES.c.park_code, SUBSIDY_ENTRIES.c.version).in_(chunk))).mappings()
+            for row in found:
+                self._entries[(row["park_code"], row["version"])] = dict(row)
+            for key in chunk:
+                self._entries.setdefault(key, None)
+
+    def flush(self, conn: sa.Connection) -> None:
+        if self._parks:
+            conn.execute(SUBSIDY_PARKS.insert(), list(self._parks.values()))
+        new = [self._entries[key] for key in self._new]
+        if new:
+            conn.execute(SUBSIDY_ENTRIES.insert(), new)
+        old = [{**cast(dict[str, Any], self._entries[key]), "k_code": key[0],
+                "k_version": key[1]} for key in self._dirty - self._new]
+        if old:
+            columns = [c.name for c in SUBSIDY_ENTRIES.columns
+                       if c.name not in ("park_code", "version")]
+            conn.execute(SUBSIDY_ENTRIES.update().where(
+                SUBSIDY_ENTRIES.c.park_code == sa.bindparam("k_code"),
+                SUBSIDY_ENTRIES.c.version == sa.bindparam("k_version"))
+                .values({name: sa.bindparam(name) for name in columns}), old)
+        self.begin(conn)
+
+    def _park(self, conn: sa.Connection, code: str, **values: Any) -> None:
+        if code in self._parks:
+            self._parks[code].update(values)
+        else:
+            conn.execute(SUBSIDY_PARKS.update().where(SUBSIDY_PARKS.c.park_code == code)
+                         .values(values))
+
     def _filed(self, conn: sa.Connection, position: int, event: Any) -> None:
-        conn.execute(SUBSIDY_PARKS.insert().values(park_code=event.park_code, name=event.name,
-                                                   prefecture=event.prefecture))
+        self._parks[event.park_code] = dict(park_code=event.park_code, name=event.name,
+                                            prefecture=event.prefecture, revoked_on=None,
+                                            revocation_no=None)
 
     def _revoked(self, conn: sa.Connection, position: int, event: Any) -> None:
-        conn.execute(SUBSIDY_PARKS.update()
-                     .where(SUBSIDY_PARKS.c.park_code == event.park_code)
-                     .values(revoked_on=event.effective_on, revocation_no=event.decision_no))
+        self._park(conn, event.park_code, revoked_on=event.effective_on,
+                   revocation_no=event.decision_no)
 
     def _money(self, conn: sa.Connection, position: int, event: Any) -> None:
         kind = KINDS[type(event).__name__]
-        conn.execute(SUBSIDY_ENTRIES.insert().values(
+        key = (event.park_code, event.originator_version)
+        self._new.add(key)
+        self._entries[key] = dict(
             park_code=event.park_code, version=event.originator_version, position=position,
             kind=kind, amount_fen=to_fen(event.amount_yuan), effective_on=event.effective_on,
             deadline=getattr(event, "deadline", None),
-            reference=getattr(event, "voucher_no", None) or event.notice_no, corrected_by=[]))
+            reference=getattr(event, "voucher_no", None) or event.notice_no, corrected_by=[])
 
     def _corrected(self, conn: sa.Connection, position: int, event: Any) -> None:
         if event.corrects_version == 1 and event.field in ("name", "prefecture"):
-            conn.execute(SUBSIDY_PARKS.update()
-                         .where(SUBSIDY_PARKS.c.park_code == event.park_code)
-                         .values({event.field: event.right_value}))
+            self._park(conn, event.park_code, **{event.field: event.right_value})
             return
-        key = (SUBSIDY_ENTRIES.c.park_code == event.park_code) & (
-            SUBSIDY_ENTRIES.c.version == event.corrects_version)
-        before = conn.execute(sa.select(SUBSIDY_ENTRIES.c.corrected_by).where(key)).first()
         values = _corrected_columns(event.field, event.right_value)
-        if before is not None and values:
-            conn.execute(SUBSIDY_ENTRIES.update().where(key).values(
-                corrected_by=[*before[0], event.originator_version], **values))
+        if not values:
+            return
+        key = (event.park_code, event.corrects_version)
+        if key not in self._entries:  # not prepared (a caller that skipped `prepare`)
+            found = conn.execute(sa.select(SUBSIDY_ENTRIES).where(
+                SUBSIDY_ENTRIES.c.park_code == key[0],
+                SUBSIDY_ENTRIES.c.version == key[1])).mappings().first()
+            self._entries[key] = None if found is None else dict(found)
+        entry = self._entries[key]
+        if entry is not None:
+            entry.update(values, corrected_by=[*entry["corrected_by"], event.originator_version])
+            self._dirty.add(key)
 
 
 def _corrected_columns(field: str, value: str) -> dict[str, Any]:
