@@ -7,7 +7,8 @@ batches leaves rows and position consistent, so nothing is counted twice or skip
 (`SELECT ... FOR UPDATE` on PostgreSQL; on SQLite, which has one writer at a time, an `UPDATE
 ... RETURNING` that takes the write lock as it reads) makes two processes wait for each other
 instead of applying an event twice. A read model may
-keep rows in memory during a batch (`begin` .. `flush`) and write them in bulk: the lock on its
+load the rows a batch touches at once (`prepare`), keep them in memory during the batch
+(`begin` .. `flush`) and write them in bulk: the lock on its
 position row means only one batch of a read model runs at a time, across threads and processes.
 """
 
