@@ -80,6 +80,10 @@ class Ledger(Application[UUID]):
         self.clock = clock
         self.timezone = ZoneInfo(config.timezone)
         self.after_commit: list[Callable[[], None]] = []
+        # Imported here: the read models import this module's queries.
+        from ledger.projections.runner import Projections
+        self.projections = Projections(self)
+        self.after_commit.append(self.projections.catch_up)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -1,0 +1,197 @@
+"""The audit log read model: one row per event, indexed for the filters auditors use.
+
+A corrected entry stays as it was recorded; its row lists the versions of the corrections that
+name it (`corrected_by`). The objector of an objection is protected: it is left out of the text
+search, and masked in answers unless the caller may see it (the reviewer).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from ledger.application import event_record
+from ledger.projections.runner import METADATA, Handler, Projection, park_event_names, utc
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+    from ledger.domain.park import Park
+
+MASK = "***"
+MAX_PAGE = 1000
+
+AUDIT_LOG = sa.Table(
+    "rm_audit_log", METADATA,
+    sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("park_code", sa.String(40), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("event_type", sa.String(60), nullable=False),
+    sa.Column("prefecture", sa.String(6), nullable=False),
+    sa.Column("effective_on", sa.Date, nullable=False),
+    sa.Column("recorded_at", sa.DateTime, nullable=False),  # naive UTC
+    sa.Column("actor_user", sa.String(200), nullable=False),
+    sa.Column("actor_role", sa.String(20), nullable=False),
+    sa.Column("actor_organisation", sa.String(200), nullable=False),
+    sa.Column("flag_count", sa.Integer, nullable=False),
+    sa.Column("corrects_version", sa.Integer),
+    sa.Column("corrected_by", sa.JSON, nullable=False),
+    sa.Column("search_text", sa.Text, nullable=False),
+    sa.Column("record", sa.JSON, nullable=False),
+    sa.UniqueConstraint("park_code", "version", name="rm_audit_log_park_version"),
+    sa.Index("rm_audit_log_park_recorded", "park_code", "recorded_at"),
+    sa.Index("rm_audit_log_park_effective", "park_code", "effective_on"),
+    sa.Index("rm_audit_log_prefecture", "prefecture", "position"),
+    sa.Index("rm_audit_log_event_type", "event_type", "position"),
+    sa.Index("rm_audit_log_actor", "actor_user", "position"),
+    sa.Index("rm_audit_log_effective", "effective_on"),
+    sa.Index("rm_audit_log_recorded", "recorded_at"),
+)
+
+
+class AuditLog(Projection):
+    """Every event, once, as the audit log shows it."""
+
+    name = "audit_log"
+    tables = (AUDIT_LOG,)
+
+    def handlers(self) -> dict[str, Handler]:
+        return {kind: self._any for kind in park_event_names()}
+
+    def _any(self, conn: sa.Connection, position: int, event: Park.Event) -> None:
+        record = event_record(event, position)
+        if type(event).__name__ == "ApplicationFiled":
+            prefecture = event.prefecture  # type: ignore[attr-defined]
+        else:
+            prefecture = conn.scalar(sa.select(AUDIT_LOG.c.prefecture).where(
+                AUDIT_LOG.c.park_code == event.park_code, AUDIT_LOG.c.version == 1)) or ""
+        conn.execute(AUDIT_LOG.insert().values(
+            position=position, park_code=event.park_code, version=event.originator_version,
+            event_type=type(event).__name__, prefecture=prefecture,
+            effective_on=event.effective_on, recorded_at=utc(event.recorded_at),
+            actor_user=event.actor["user"], actor_role=event.actor["role"],
+            actor_organisation=event.actor["organisation"], flag_count=len(event.flags),
+            corrects_version=getattr(event, "corrects_version", None), corrected_by=[],
+            search_text=_search_text(record), record=record))
+        if type(event).__name__ == "EntryCorrected":
+            self._mark_corrected(conn, event)
+
+    def _mark_corrected(self, conn: sa.Connection, event: Any) -> None:
+        target = (AUDIT_LOG.c.park_code == event.park_code) & (
+            AUDIT_LOG.c.version == event.corrects_version)
+        before = conn.scalar(sa.select(AUDIT_LOG.c.corrected_by).where(target))
+        conn.execute(AUDIT_LOG.update().where(target).values(
+            corrected_by=[*(before or []), event.originator_version]))
+        if event.corrects_version == 1 and event.field == "prefecture":
+            conn.execute(AUDIT_LOG.update().where(AUDIT_LOG.c.park_code == event.park_code)
+                         .values(prefecture=event.right_value))
+
+
+def _search_text(record: dict[str, Any]) -> str:
+    visible = {**record, "fields": {k: v for k, v in record["fields"].items() if k != "objector"}}
+    return json.dumps(visible, ensure_ascii=False, sort_keys=True).lower()
+
+
+# ------------------------------------------------------------------------- queries
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What an auditor filters the log by; every field is optional and they combine with AND."""
+
+    park_code: str | None = None
+    prefecture: str | None = None
+    event_types: tuple[str, ...] = ()
+    actor: str | None = None
+    effective_from: date | None = None
+    effective_to: date | None = None
+    recorded_from: datetime | None = None
+    recorded_to: datetime | None = None
+    text: str | None = None
+
+    def where(self) -> list[sa.ColumnElement[bool]]:
+        c = AUDIT_LOG.c
+        checks: list[sa.ColumnElement[bool]] = []
+        if self.park_code:
+            checks.append(c.park_code == self.park_code)
+        if self.prefecture:
+            checks.append(c.prefecture == self.prefecture)
+        if self.event_types:
+            checks.append(c.event_type.in_(self.event_types))
+        if self.actor:
+            checks.append(c.actor_user == self.actor)
+        if self.effective_from:
+            checks.append(c.effective_on >= self.effective_from)
+        if self.effective_to:
+            checks.append(c.effective_on <= self.effective_to)
+        if self.recorded_from:
+            checks.append(c.recorded_at >= utc(self.recorded_from))
+        if self.recorded_to:
+            checks.append(c.recorded_at <= utc(self.recorded_to))
+        if self.text:
+            needle = self.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            checks.append(c.search_text.like(f"%{needle}%", escape="\\"))
+        return checks
+
+
+def search(ledger: Ledger, where: AuditFilter | None = None, *, limit: int = 50,
+           after: int | None = None, newest_first: bool = False,
+           reveal_protected: bool = False) -> dict[str, Any]:
+    """One page of the log: `after` is the last position of the previous page (keyset paging,
+    stable while new events arrive); `next` is the cursor of the following page or None."""
+    limit = max(1, min(limit, MAX_PAGE))
+    checks = (where or AuditFilter()).where()
+    query = sa.select(AUDIT_LOG).where(*checks)
+    if after is not None:
+        query = query.where(AUDIT_LOG.c.position < after if newest_first
+                            else AUDIT_LOG.c.position > after)
+    order = AUDIT_LOG.c.position.desc() if newest_first else AUDIT_LOG.c.position
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(query.order_by(order).limit(limit + 1)).mappings().all()
+        total = conn.scalar(sa.select(sa.func.count()).select_from(AUDIT_LOG).where(*checks))
+    entries = [entry(row, reveal_protected) for row in rows[:limit]]
+    cursor = entries[-1]["position"] if len(rows) > limit else None
+    return {"entries": entries, "next": cursor, "total": total}
+
+
+def entries(ledger: Ledger, where: AuditFilter | None = None,
+            reveal_protected: bool = False) -> list[dict[str, Any]]:
+    """Every matching entry, oldest first (for export)."""
+    found: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = search(ledger, where, limit=MAX_PAGE, after=cursor,
+                      reveal_protected=reveal_protected)
+        found.extend(page["entries"])
+        cursor = page["next"]
+        if cursor is None:
+            return found
+
+
+def entry(row: Any, reveal_protected: bool = False) -> dict[str, Any]:
+    """One stored row as the API shows it: the event record, its prefecture and corrections."""
+    record = dict(row["record"])
+    if not reveal_protected and "objector" in record["fields"]:
+        record["fields"] = {**record["fields"],
+                            "objector": {k: MASK for k in record["fields"]["objector"]}}
+    return {**record, "prefecture": row["prefecture"],
+            "corrected_by": list(row["corrected_by"])}
+
+
+def version_known_at(ledger: Ledger, park_code: str, moment: datetime) -> int:
+    """The park's latest version recorded at or before `moment` (0 if none)."""
+    with ledger.engine.connect() as conn:
+        return conn.scalar(sa.select(sa.func.max(AUDIT_LOG.c.version)).where(
+            AUDIT_LOG.c.park_code == park_code, AUDIT_LOG.c.recorded_at <= utc(moment))) or 0
+
+
+def effective_versions(ledger: Ledger, park_code: str, day: date) -> tuple[int, int]:
+    """How many of the park's events are effective on or before `day`, and the highest version."""
+    with ledger.engine.connect() as conn:
+        count, highest = conn.execute(sa.select(
+            sa.func.count(), sa.func.max(AUDIT_LOG.c.version)).where(
+            AUDIT_LOG.c.park_code == park_code, AUDIT_LOG.c.effective_on <= day)).one()
+    return count, highest or 0

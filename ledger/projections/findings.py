@@ -1,0 +1,180 @@
+"""The findings read model: what auditors act on, each with its article, severity, what raised
+it and the `FindingClosed` event that closed it.
+
+Two sources:
+- events: every flag an event carries (breaches recorded under override, Art. 4 shortfalls and
+  noted Art. 5 relaxations of a filing), id `{park_code}/v{version}/{rule}`;
+- the clock: duties whose date passed unmet (`ledger.projections.facts`), id
+  `{park_code}/clock/{rule}[/{detail}]`, computed for the day asked (`as_of`) from the dated
+  facts stored here, so moving the clock needs no rebuild.
+A finding is *open*, *resolved* (a time-raised one whose fact arrived late) or *closed* (an
+auditor's `close_finding`, effective on or before `as_of`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from ledger.projections import facts as dated
+from ledger.projections.runner import (
+    METADATA,
+    Handler,
+    Projection,
+    aware,
+    park_event_names,
+    today,
+    utc,
+)
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+STATES = ("open", "resolved", "closed")
+
+FINDINGS = sa.Table(
+    "rm_findings", METADATA,
+    sa.Column("finding_id", sa.String(200), primary_key=True),
+    sa.Column("park_code", sa.String(40), nullable=False, index=True),
+    sa.Column("prefecture", sa.String(6), nullable=False, index=True),
+    sa.Column("article", sa.String(40), nullable=False),
+    sa.Column("rule", sa.String(60), nullable=False),
+    sa.Column("severity", sa.String(20), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("raised_by_version", sa.Integer, nullable=False),
+    sa.Column("raised_by_position", sa.BigInteger, nullable=False),
+    sa.Column("raised_by_event", sa.String(60), nullable=False),
+    sa.Column("override_reason", sa.Text),
+    sa.Column("raised_on", sa.Date, nullable=False),
+    sa.Column("raised_at", sa.DateTime, nullable=False),
+)
+CLOSURES = sa.Table(
+    "rm_finding_closures", METADATA,
+    sa.Column("finding_id", sa.String(200), primary_key=True),
+    sa.Column("park_code", sa.String(40), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("closed_on", sa.Date, nullable=False),
+    sa.Column("closed_at", sa.DateTime, nullable=False),
+    sa.Column("closed_by", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+FACTS = sa.Table(
+    "rm_finding_facts", METADATA,
+    sa.Column("park_code", sa.String(40), primary_key=True),
+    sa.Column("prefecture", sa.String(6), nullable=False, index=True),
+    sa.Column("facts", sa.JSON, nullable=False),
+)
+
+
+class Findings(Projection):
+    """Findings raised by events, closures, and the facts the clock rules read."""
+
+    name = "findings"
+    tables = (FINDINGS, CLOSURES, FACTS)
+
+    def handlers(self) -> dict[str, Handler]:
+        return {kind: self._any for kind in park_event_names()}
+
+    def _any(self, conn: sa.Connection, position: int, event: Any) -> None:
+        kind = type(event).__name__
+        if kind == "ApplicationFiled":
+            conn.execute(FACTS.insert().values(park_code=event.park_code,
+                                               prefecture=event.prefecture, facts=dated.empty()))
+        key = FACTS.c.park_code == event.park_code
+        prefecture, facts = conn.execute(sa.select(FACTS.c.prefecture, FACTS.c.facts)
+                                         .where(key)).one()
+        for flag in event.flags:
+            conn.execute(FINDINGS.insert().values(
+                finding_id=flag["finding_id"], park_code=event.park_code, prefecture=prefecture,
+                article=flag["article"], rule=flag["rule"], severity=flag["severity"],
+                message=flag["message"], raised_by_version=event.originator_version,
+                raised_by_position=position, raised_by_event=kind,
+                override_reason=event.override_reason, raised_on=event.effective_on,
+                raised_at=utc(event.recorded_at)))
+        if dated.record(facts, event):
+            conn.execute(FACTS.update().where(key).values(facts=facts))
+        if kind == "FindingClosed":
+            conn.execute(CLOSURES.insert().values(
+                finding_id=event.finding_id, park_code=event.park_code,
+                version=event.originator_version, position=position,
+                closed_on=event.effective_on, closed_at=utc(event.recorded_at),
+                closed_by=event.actor["user"], reason=event.reason))
+        if kind == "EntryCorrected" and event.corrects_version == 1 and \
+                event.field == "prefecture":
+            for table in (FACTS, FINDINGS):
+                conn.execute(table.update().where(table.c.park_code == event.park_code)
+                             .values(prefecture=event.right_value))
+
+
+# ------------------------------------------------------------------------- queries
+
+
+def findings(ledger: Ledger, as_of: date | None = None, *, park_code: str | None = None,
+             prefecture: str | None = None, state: str | None = None,
+             severity: str | None = None, source: str | None = None) -> list[dict[str, Any]]:
+    """Every finding on `as_of` (default: today by the ledger's clock), filtered, in the order
+    park, day raised, id."""
+    day = as_of or today(ledger)
+    with ledger.engine.connect() as conn:
+        raised = conn.execute(_filtered(sa.select(FINDINGS), FINDINGS, park_code, prefecture)
+                              .where(FINDINGS.c.raised_on <= day)).mappings().all()
+        closures = {row["finding_id"]: row for row in conn.execute(
+            _filtered(sa.select(CLOSURES), CLOSURES, park_code, None)
+            .where(CLOSURES.c.closed_on <= day)).mappings()}
+        parks = conn.execute(_filtered(sa.select(FACTS), FACTS, park_code, prefecture)
+                             ).mappings().all()
+    found = [_from_event(row) for row in raised]
+    for park in parks:
+        for finding in dated.Facts(park["park_code"], park["facts"], day).findings():
+            found.append(_from_clock(finding, park["prefecture"]))
+    for finding in found:
+        closure = closures.get(finding["finding_id"])
+        finding["closed_by"] = None if closure is None else _closure(closure)
+        finding["state"] = ("closed" if closure is not None else
+                            "resolved" if finding["resolved_by"] is not None else "open")
+    found = [f for f in found if (state is None or f["state"] == state)
+             and (severity is None or f["severity"] == severity)
+             and (source is None or f["source"] == source)]
+    return sorted(found, key=lambda f: (f["park_code"], f["raised_on"], f["finding_id"]))
+
+
+def _filtered(query: sa.Select[Any], table: sa.Table, park_code: str | None,
+              prefecture: str | None) -> sa.Select[Any]:
+    if park_code:
+        query = query.where(table.c.park_code == park_code)
+    if prefecture:
+        query = query.where(table.c.prefecture == prefecture)
+    return query
+
+
+def _from_event(row: Any) -> dict[str, Any]:
+    return {"finding_id": row["finding_id"], "park_code": row["park_code"],
+            "prefecture": row["prefecture"], "source": "event", "article": row["article"],
+            "rule": row["rule"], "severity": row["severity"], "message": row["message"],
+            "raised_on": row["raised_on"].isoformat(),
+            "raised_by": {"version": row["raised_by_version"],
+                          "position": row["raised_by_position"],
+                          "event_type": row["raised_by_event"],
+                          "recorded_at": aware(row["raised_at"]).isoformat(),  # type: ignore[union-attr]
+                          "override_reason": row["override_reason"]},
+            "resolved_by": None}
+
+
+def _from_clock(finding: dict[str, Any], prefecture: str) -> dict[str, Any]:
+    resolved = finding["resolved_by"]
+    return {**finding, "prefecture": prefecture, "raised_on": finding["raised_on"].isoformat(),
+            "raised_by": {"clock": finding["due_on"].isoformat()},
+            "due_on": finding["due_on"].isoformat(),
+            "resolved_by": None if resolved is None else {
+                "version": resolved["version"],
+                "effective_on": resolved["effective_on"].isoformat()}}
+
+
+def _closure(row: Any) -> dict[str, Any]:
+    return {"version": row["version"], "position": row["position"],
+            "closed_on": row["closed_on"].isoformat(),
+            "recorded_at": aware(row["closed_at"]).isoformat(),  # type: ignore[union-attr]
+            "user": row["closed_by"], "reason": row["reason"]}

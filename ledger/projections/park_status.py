@@ -1,0 +1,185 @@
+"""The park status read model: one row per park with what a reviewer looks at first.
+
+Stored: status, prefecture, sub-parks, the eligibility summary of the filing, grades, the open
+rectification, and the dated facts. Computed on reading, for a given day: the next due item and
+the number of open findings (time raises some of them, so they cannot be stored).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from ledger.domain import park as domain
+from ledger.domain import rules
+from ledger.domain.errors import ParkNotFoundError
+from ledger.projections import facts as dated
+from ledger.projections.runner import (
+    METADATA,
+    Handler,
+    Projection,
+    aware,
+    park_event_names,
+    today,
+    utc,
+)
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+PARK_STATUS = sa.Table(
+    "rm_park_status", METADATA,
+    sa.Column("park_code", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("prefecture", sa.String(6), nullable=False, index=True),
+    sa.Column("applicant", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("filed_on", sa.Date, nullable=False),
+    sa.Column("approved_on", sa.Date),
+    sa.Column("approval_no", sa.String(100)),
+    sa.Column("plaque_no", sa.String(100)),
+    sa.Column("revoked_on", sa.Date),
+    sa.Column("sub_parks", sa.JSON, nullable=False),
+    sa.Column("eligibility", sa.JSON, nullable=False),  # the filing's Art. 4 flags
+    sa.Column("grades", sa.JSON, nullable=False),  # version -> {cycle, grade}
+    sa.Column("rectification", sa.JSON),  # the open one: {notice_no, deadline, version}
+    sa.Column("facts", sa.JSON, nullable=False),
+    sa.Column("last_effective_on", sa.Date, nullable=False),
+    sa.Column("last_recorded_at", sa.DateTime, nullable=False),
+)
+STATUS_OF = {
+    "ApplicationWithdrawn": domain.WITHDRAWN, "EvaluationOpened": domain.UNDER_EVALUATION,
+    "EvaluationConcluded": domain.EVALUATED, "PublicityStarted": domain.IN_PUBLICITY,
+    "PublicityClosed": domain.PUBLICITY_CLOSED, "ParkApproved": domain.APPROVED,
+    "ApplicationRejected": domain.REJECTED, "PlaqueRevoked": domain.REVOKED,
+}
+FILING_FIELDS = ("name", "prefecture", "applicant")
+
+
+class ParkStatus(Projection):
+    """Per park: where it stands in its life."""
+
+    name = "park_status"
+    tables = (PARK_STATUS,)
+
+    def handlers(self) -> dict[str, Handler]:
+        return {kind: (self._filed if kind == "ApplicationFiled" else self._changed)
+                for kind in park_event_names()}
+
+    def _filed(self, conn: sa.Connection, position: int, event: Any) -> None:
+        facts = dated.empty()
+        dated.record(facts, event)
+        conn.execute(PARK_STATUS.insert().values(
+            park_code=event.park_code, name=event.name, prefecture=event.prefecture,
+            applicant=event.applicant, status=domain.FILED, version=1,
+            filed_on=event.effective_on, sub_parks=list(event.sub_parks),
+            eligibility=[f for f in event.flags if f["severity"] != rules.BREACH], grades={},
+            rectification=None, facts=facts, last_effective_on=event.effective_on,
+            last_recorded_at=utc(event.recorded_at)))
+
+    def _changed(self, conn: sa.Connection, position: int, event: Any) -> None:
+        key = PARK_STATUS.c.park_code == event.park_code
+        row = dict(conn.execute(sa.select(PARK_STATUS).where(key)).mappings().one())
+        kind = type(event).__name__
+        change: dict[str, Any] = {
+            "version": event.originator_version, "last_recorded_at": utc(event.recorded_at),
+            "last_effective_on": max(row["last_effective_on"], event.effective_on)}
+        if kind in STATUS_OF:
+            change["status"] = STATUS_OF[kind]
+        facts = row["facts"]
+        if dated.record(facts, event):
+            change["facts"] = facts
+        if kind == "ParkApproved":
+            change.update(approved_on=event.effective_on, approval_no=event.approval_no)
+        elif kind == "PlaqueAwarded":
+            change["plaque_no"] = event.plaque_no
+        elif kind == "PlaqueRevoked":
+            change["revoked_on"] = event.effective_on
+        elif kind == "SubParkAdded":
+            change["sub_parks"] = [*row["sub_parks"], event.name]
+        elif kind == "EvaluationGraded":
+            change["grades"] = {**row["grades"], str(event.originator_version):
+                                {"cycle": event.cycle, "grade": event.grade}}
+        elif kind == "RectificationOrdered":
+            change["rectification"] = {"notice_no": event.notice_no,
+                                       "deadline": event.deadline.isoformat(),
+                                       "version": event.originator_version}
+        elif kind == "RectificationCompleted":
+            change["rectification"] = None
+        elif kind == "EntryCorrected":
+            change.update(_corrected(row, event))
+        conn.execute(PARK_STATUS.update().where(key).values(**change))
+
+
+def _corrected(row: dict[str, Any], event: Any) -> dict[str, Any]:
+    """What a correction changes here: a filing's name/prefecture/applicant, a grade, a deadline."""
+    version, field, value = event.corrects_version, event.field, event.right_value
+    if version == 1 and field in FILING_FIELDS:
+        return {field: value}
+    grade = row["grades"].get(str(version))
+    if grade is not None and field in grade:
+        return {"grades": {**row["grades"], str(version): {**grade, field: value}}}
+    open_ = row["rectification"]
+    if open_ is not None and open_["version"] == version and field in ("deadline", "notice_no"):
+        return {"rectification": {**open_, field: value}}
+    return {}
+
+
+# ------------------------------------------------------------------------- queries
+
+
+def status(ledger: Ledger, park_code: str, as_of: date | None = None) -> dict[str, Any]:
+    """One park's status on `as_of` (default: today by the ledger's clock)."""
+    found = parks(ledger, as_of=as_of, park_code=park_code)
+    if not found:
+        raise ParkNotFoundError(park_code)
+    return found[0]
+
+
+def parks(ledger: Ledger, as_of: date | None = None, *, park_code: str | None = None,
+          prefecture: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+    """Every park (filtered), ordered by code, with its next due item and open findings."""
+    from ledger.projections.findings import findings
+    day = as_of or today(ledger)
+    query = sa.select(PARK_STATUS).order_by(PARK_STATUS.c.park_code)
+    for column, value in (("park_code", park_code), ("prefecture", prefecture),
+                          ("status", status)):
+        if value:
+            query = query.where(PARK_STATUS.c[column] == value)
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+    open_counts: dict[str, int] = {}
+    for finding in findings(ledger, as_of=day, park_code=park_code, prefecture=prefecture,
+                            state="open"):
+        open_counts[finding["park_code"]] = open_counts.get(finding["park_code"], 0) + 1
+    return [_summary(row, day, open_counts.get(row["park_code"], 0)) for row in rows]
+
+
+def _summary(row: Any, day: date, open_findings: int) -> dict[str, Any]:
+    grades = sorted(row["grades"].values(), key=lambda g: g["cycle"])
+    latest = grades[-1] if grades else None
+    due = dated.Facts(row["park_code"], row["facts"], day).next_due()
+    return {
+        "park_code": row["park_code"], "name": row["name"], "prefecture": row["prefecture"],
+        "prefecture_name": rules.PREFECTURES.get(row["prefecture"], ""),
+        "applicant": row["applicant"], "status": row["status"], "version": row["version"],
+        "filed_on": row["filed_on"].isoformat(), "approved_on": _iso(row["approved_on"]),
+        "approval_no": row["approval_no"], "plaque_no": row["plaque_no"],
+        "revoked_on": _iso(row["revoked_on"]), "sub_parks": list(row["sub_parks"]),
+        "eligibility": {"meets_article_4": not any(f["severity"] == rules.SHORTFALL
+                                                   for f in row["eligibility"]),
+                        "flags": list(row["eligibility"])},
+        "latest_grade": latest and latest["grade"], "latest_cycle": latest and latest["cycle"],
+        "rectification": row["rectification"],
+        "next_due": None if due is None else {**due, "due_on": due["due_on"].isoformat()},
+        "open_findings": open_findings, "as_of": day.isoformat(),
+        "last_effective_on": row["last_effective_on"].isoformat(),
+        "last_recorded_at": aware(row["last_recorded_at"]).isoformat(),  # type: ignore[union-attr]
+    }
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()

@@ -1,0 +1,189 @@
+"""The subsidy ledger read model: the Art. 9 opening subsidy and the Art. 17 refunds.
+
+Stored: one row per money event (kind, amount in fen, dates; a corrected amount or deadline is
+rewritten, the event itself stays in the audit log), and per park its prefecture and revocation.
+Read for a day `as_of` (money effective on or before it), per park, per prefecture and for the
+province:
+- disbursed, refund demanded, refunded;
+- net retained = disbursed - refunded;
+- outstanding = demanded - refunded, never below zero (a receipt beyond the demand, recorded
+  under override, shows as `refunded_beyond_demand` instead);
+- overdue = what was demanded with a deadline before `as_of` and is not yet received (receipts
+  pay the oldest demand first);
+and the clawback list: every revoked park, since when, what it still owes, what came back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from ledger.domain import rules
+from ledger.projections.runner import METADATA, Handler, Projection, to_fen, today, yuan
+
+if TYPE_CHECKING:
+    from ledger.application import Ledger
+
+KINDS = {"SubsidyDisbursed": "disbursed", "RefundDemanded": "demanded",
+         "RefundReceived": "received"}
+TOTALS = ("disbursed", "refund_demanded", "refunded", "net_retained", "outstanding", "overdue",
+          "refunded_beyond_demand")
+
+SUBSIDY_PARKS = sa.Table(
+    "rm_subsidy_park", METADATA,
+    sa.Column("park_code", sa.String(40), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("prefecture", sa.String(6), nullable=False, index=True),
+    sa.Column("revoked_on", sa.Date),
+    sa.Column("revocation_no", sa.String(100)),
+)
+SUBSIDY_ENTRIES = sa.Table(
+    "rm_subsidy_entry", METADATA,
+    sa.Column("park_code", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("position", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("amount_fen", sa.BigInteger, nullable=False),
+    sa.Column("effective_on", sa.Date, nullable=False),
+    sa.Column("deadline", sa.Date),
+    sa.Column("reference", sa.String(100), nullable=False),  # voucher or notice number
+    sa.Column("corrected_by", sa.JSON, nullable=False),
+)
+
+
+class Subsidies(Projection):
+    """Money per park: what went out, what was demanded back, what came back."""
+
+    name = "subsidies"
+    tables = (SUBSIDY_PARKS, SUBSIDY_ENTRIES)
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"ApplicationFiled": self._filed, "PlaqueRevoked": self._revoked,
+                "EntryCorrected": self._corrected,
+                **{kind: self._money for kind in KINDS}}
+
+    def _filed(self, conn: sa.Connection, position: int, event: Any) -> None:
+        conn.execute(SUBSIDY_PARKS.insert().values(park_code=event.park_code, name=event.name,
+                                                   prefecture=event.prefecture))
+
+    def _revoked(self, conn: sa.Connection, position: int, event: Any) -> None:
+        conn.execute(SUBSIDY_PARKS.update()
+                     .where(SUBSIDY_PARKS.c.park_code == event.park_code)
+                     .values(revoked_on=event.effective_on, revocation_no=event.decision_no))
+
+    def _money(self, conn: sa.Connection, position: int, event: Any) -> None:
+        kind = KINDS[type(event).__name__]
+        conn.execute(SUBSIDY_ENTRIES.insert().values(
+            park_code=event.park_code, version=event.originator_version, position=position,
+            kind=kind, amount_fen=to_fen(event.amount_yuan), effective_on=event.effective_on,
+            deadline=getattr(event, "deadline", None),
+            reference=getattr(event, "voucher_no", None) or event.notice_no, corrected_by=[]))
+
+    def _corrected(self, conn: sa.Connection, position: int, event: Any) -> None:
+        if event.corrects_version == 1 and event.field in ("name", "prefecture"):
+            conn.execute(SUBSIDY_PARKS.update()
+                         .where(SUBSIDY_PARKS.c.park_code == event.park_code)
+                         .values({event.field: event.right_value}))
+            return
+        key = (SUBSIDY_ENTRIES.c.park_code == event.park_code) & (
+            SUBSIDY_ENTRIES.c.version == event.corrects_version)
+        before = conn.execute(sa.select(SUBSIDY_ENTRIES.c.corrected_by).where(key)).first()
+        values: dict[str, Any] = {
+            "amount_yuan": lambda v: {"amount_fen": to_fen(v)},
+            "deadline": lambda v: {"deadline": date.fromisoformat(v)},
+            "effective_on": lambda v: {"effective_on": date.fromisoformat(v)},
+            "voucher_no": lambda v: {"reference": v}, "notice_no": lambda v: {"reference": v},
+        }.get(event.field, lambda v: {})(event.right_value)
+        if before is not None and values:
+            conn.execute(SUBSIDY_ENTRIES.update().where(key).values(
+                corrected_by=[*before[0], event.originator_version], **values))
+
+
+# ------------------------------------------------------------------------- queries
+
+
+def ledger_report(ledger: Ledger, as_of: date | None = None,
+                  prefecture: str | None = None) -> dict[str, Any]:
+    """The whole subsidy ledger on `as_of`: per park, per prefecture, province, clawbacks."""
+    day = as_of or today(ledger)
+    per_park = parks(ledger, day, prefecture=prefecture)
+    by_prefecture: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for park in per_park:
+        by_prefecture[park["prefecture"]].append(park)
+    return {
+        "as_of": day.isoformat(), "parks": per_park,
+        "prefectures": [{"prefecture": code, "prefecture_name": rules.PREFECTURES.get(code, ""),
+                         "parks": len(rows), **_sum(rows)}
+                        for code, rows in sorted(by_prefecture.items())],
+        "province": {"parks": len(per_park), **_sum(per_park)},
+        "clawbacks": clawbacks(ledger, day, per_park),
+    }
+
+
+def parks(ledger: Ledger, as_of: date | None = None, *, park_code: str | None = None,
+          prefecture: str | None = None) -> list[dict[str, Any]]:
+    """Per park balances on `as_of`, ordered by park code."""
+    day = as_of or today(ledger)
+    query = sa.select(SUBSIDY_PARKS).order_by(SUBSIDY_PARKS.c.park_code)
+    entries = sa.select(SUBSIDY_ENTRIES).where(SUBSIDY_ENTRIES.c.effective_on <= day).order_by(
+        SUBSIDY_ENTRIES.c.park_code, SUBSIDY_ENTRIES.c.effective_on, SUBSIDY_ENTRIES.c.version)
+    if park_code:
+        query = query.where(SUBSIDY_PARKS.c.park_code == park_code)
+        entries = entries.where(SUBSIDY_ENTRIES.c.park_code == park_code)
+    if prefecture:
+        query = query.where(SUBSIDY_PARKS.c.prefecture == prefecture)
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(query).mappings().all()
+        money: dict[str, list[Any]] = defaultdict(list)
+        for entry in conn.execute(entries).mappings():
+            money[entry["park_code"]].append(entry)
+    return [{"park_code": row["park_code"], "name": row["name"],
+             "prefecture": row["prefecture"],
+             "revoked_on": row["revoked_on"] and row["revoked_on"].isoformat(),
+             **{k: yuan(v) for k, v in _balances(money[row["park_code"]], day).items()}}
+            for row in rows]
+
+
+def entries(ledger: Ledger, park_code: str) -> list[dict[str, Any]]:
+    """A park's money events, oldest first, with the corrections that changed them."""
+    query = sa.select(SUBSIDY_ENTRIES).where(SUBSIDY_ENTRIES.c.park_code == park_code)
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(query.order_by(SUBSIDY_ENTRIES.c.version)).mappings().all()
+    return [{"version": r["version"], "position": r["position"], "kind": r["kind"],
+             "amount_yuan": yuan(r["amount_fen"]), "effective_on": r["effective_on"].isoformat(),
+             "deadline": r["deadline"] and r["deadline"].isoformat(),
+             "reference": r["reference"], "corrected_by": list(r["corrected_by"])}
+            for r in rows]
+
+
+def clawbacks(ledger: Ledger, as_of: date | None = None,
+              per_park: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Revoked parks (revoked on or before `as_of`): since when, owed, demanded, came back."""
+    day = as_of or today(ledger)
+    rows = per_park if per_park is not None else parks(ledger, day)
+    return [{"park_code": p["park_code"], "name": p["name"], "prefecture": p["prefecture"],
+             "revoked_on": p["revoked_on"], "disbursed": p["disbursed"],
+             "refund_demanded": p["refund_demanded"], "refunded": p["refunded"],
+             "owed": p["net_retained"] if not p["net_retained"].startswith("-") else "0.00",
+             "outstanding": p["outstanding"], "overdue": p["overdue"]}
+            for p in rows if p["revoked_on"] and p["revoked_on"] <= day.isoformat()]
+
+
+def _balances(money: list[Any], day: date) -> dict[str, int]:
+    total = {kind: sum(m["amount_fen"] for m in money if m["kind"] == kind)
+             for kind in ("disbursed", "demanded", "received")}
+    due = sum(m["amount_fen"] for m in money if m["kind"] == "demanded" and m["deadline"] < day)
+    return {"disbursed": total["disbursed"], "refund_demanded": total["demanded"],
+            "refunded": total["received"],
+            "net_retained": total["disbursed"] - total["received"],
+            "outstanding": max(0, total["demanded"] - total["received"]),
+            "overdue": max(0, due - total["received"]),
+            "refunded_beyond_demand": max(0, total["received"] - total["demanded"])}
+
+
+def _sum(rows: list[dict[str, Any]]) -> dict[str, str]:
+    return {k: f"{sum((Decimal(r[k]) for r in rows), Decimal('0')):.2f}" for k in TOTALS}

@@ -1,0 +1,154 @@
+"""The read models: current after every command, exactly-once catch-up, rebuild from the log."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from ledger.application import Ledger
+from ledger.domain.errors import ValidationError
+from ledger.projections import park_status, subsidies
+from ledger.projections.runner import POSITIONS, Projections
+from ledger.projections.subsidies import Subsidies
+from tests.builders import CLERK, FINANCE, event_count, filing, to_approved, to_revoked
+
+
+def _history(ledger: Ledger) -> None:
+    to_revoked(ledger, "KM-2026-01")
+    ledger.demand_refund(FINANCE, park_code="KM-2026-01", effective_on="2026-06-10",
+                         amount_yuan="2000000.00", deadline="2026-09-30", notice_no="退-1")
+    ledger.receive_refund(FINANCE, park_code="KM-2026-01", effective_on="2026-07-01",
+                          amount_yuan="800000.00", voucher_no="收-1")
+    to_approved(ledger, "QJ-2026-01")
+    ledger.file_application(CLERK, **filing("YX-2026-01", prefecture="530400",
+                                            agencies_count=10))
+
+
+def test_read_models_are_current_when_a_command_returns(ledger):
+    to_approved(ledger)
+
+    ledger.disburse_subsidy(FINANCE, park_code="KM-2026-01", effective_on="2026-04-01",
+                            amount_yuan="2000000.00", voucher_no="财-1")
+
+    assert subsidies.parks(ledger, park_code="KM-2026-01")[0]["disbursed"] == "2000000.00"
+    assert park_status.status(ledger, "KM-2026-01")["status"] == "approved"
+    assert set(ledger.projections.positions().values()) == {event_count(ledger)}
+
+
+def test_refused_command_leaves_read_models_unchanged(ledger):
+    to_approved(ledger)
+    before = ledger.projections.dump()
+
+    with pytest.raises(ValidationError):
+        ledger.disburse_subsidy(FINANCE, park_code="KM-2026-01", effective_on="2099-01-01",
+                                amount_yuan="2000000.00", voucher_no="财-1")
+
+    assert ledger.projections.dump() == before
+
+
+def test_rebuild_equals_incremental_read_models(ledger):
+    _history(ledger)
+    incremental = ledger.projections.dump()
+
+    read = ledger.projections.rebuild()
+
+    assert ledger.projections.dump() == incremental
+    assert read == event_count(ledger)
+    assert sum(len(rows) for rows in incremental.values()) > read
+
+
+def test_rebuild_of_one_read_model_leaves_the_others_alone(ledger):
+    _history(ledger)
+    before = ledger.projections.dump()
+    with ledger.engine.begin() as conn:  # damage one read model by hand
+        conn.execute(sa.delete(subsidies.SUBSIDY_ENTRIES))
+
+    ledger.projections.rebuild(["subsidies"])
+
+    assert ledger.projections.dump() == before
+
+
+def test_rebuild_refuses_an_unknown_read_model(ledger):
+    with pytest.raises(ValidationError) as error:
+        ledger.projections.rebuild(["nonsense"])
+
+    assert error.value.field == "name"
+
+
+class FailingSubsidies(Subsidies):
+    """The subsidy read model, crashing once when it meets the event at `fail_at`."""
+
+    def __init__(self, fail_at: int) -> None:
+        self.fail_at = fail_at
+
+    def apply(self, conn, position, event):
+        if position == self.fail_at:
+            self.fail_at = -1
+            raise RuntimeError(f"crash at {position}")
+        super().apply(conn, position, event)
+
+
+def test_catch_up_after_a_crash_in_the_middle_neither_skips_nor_double_counts(ledger):
+    _history(ledger)
+    expected = ledger.projections.dump(["subsidies"])
+    with ledger.engine.begin() as conn:
+        conn.execute(sa.delete(subsidies.SUBSIDY_ENTRIES))
+        conn.execute(sa.delete(subsidies.SUBSIDY_PARKS))
+        conn.execute(POSITIONS.update().where(POSITIONS.c.name == "subsidies")
+                     .values(position=0))
+    crashing = Projections(ledger, [FailingSubsidies(fail_at=9)])
+
+    with pytest.raises(RuntimeError, match="crash at 9"):
+        crashing.catch_up(batch_size=4)
+    stopped_at = crashing.positions()["subsidies"]
+    crashing.catch_up(batch_size=4)
+
+    assert 0 < stopped_at < 9  # earlier batches were kept, the failed batch was not
+    assert ledger.projections.dump(["subsidies"]) == expected
+
+
+def test_two_processes_catching_up_at_once_apply_each_event_once(ledger, config, clock):
+    _history(ledger)
+    expected = ledger.projections.dump()
+    with ledger.engine.begin() as conn:  # empty, so both have the whole log ahead of them
+        for projection in ledger.projections.select():
+            for table in projection.tables:
+                conn.execute(sa.delete(table))
+        conn.execute(POSITIONS.update().values(position=0))
+    other = Ledger(config, clock=clock)
+    errors: list[BaseException] = []
+
+    def work(app: Ledger) -> None:
+        try:
+            app.projections.catch_up(batch_size=3)
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    try:
+        threads = [threading.Thread(target=work, args=(app,)) for app in (ledger, other)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.close()
+
+    assert errors == []
+    assert ledger.projections.dump() == expected
+
+
+def test_worker_catches_up_events_written_by_another_process(ledger, config, clock):
+    writer = Ledger(config, clock=clock)
+    writer.after_commit.clear()  # a web process that leaves the read models to the worker
+    try:
+        to_approved(writer)
+    finally:
+        writer.close()
+    rounds = iter([False, True])
+
+    ledger.projections.run_worker(interval=0, stop=lambda: next(rounds), sleep=lambda _: None)
+
+    assert park_status.status(ledger, "KM-2026-01")["status"] == "approved"
+    assert set(ledger.projections.positions().values()) == {event_count(ledger)}
