@@ -14,7 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from ledger.domain import rules
 from ledger.projections import audit_log
-from ledger.projections.runner import park_event_names
+from web.views import charts
 from web.views.common import (
     account,
     date_arg,
@@ -76,7 +76,7 @@ def audit_log_page() -> ResponseReturnValue:
     return render_template(
         "audit.html", entries=entries, total=result["total"], offset=offset,
         next_url=next_url, first_url=url_for(".audit_log", **kept) if after else None,
-        args=request.args, event_types=park_event_names(), prefectures=rules.PREFECTURES,
+        args=request.args, lanes=charts.LANES, prefectures=rules.PREFECTURES,
         per_page_choices=PER_PAGE, per_page=per_page, newest=newest,
         export_csv=url_for(".export", fmt="csv", **filter_args()),
         export_json=url_for(".export", fmt="json", **filter_args()))

@@ -26,6 +26,7 @@ from web.views.common import (
     local_datetime_arg,
     masked,
     page,
+    sees_objectors,
 )
 
 bp = Blueprint("ui_parks", __name__)
@@ -70,7 +71,7 @@ def park(code: str) -> ResponseReturnValue:
     if view is None:
         state = app.park(code)
         page_ = audit_log.search(app, audit_log.AuditFilter(park_code=code), limit=EVENTS_PAGE,
-                                 after=after or None, reveal_protected=False)
+                                 after=after or None, reveal_protected=sees_objectors())
         events, next_cursor, total = page_["entries"], page_["next"], page_["total"]
         marks = _marks(code)
         money = subsidies.entries(app, code)
