@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from marshmallow import fields, validate
@@ -147,7 +148,7 @@ def _documents(text: str, uploads: list[FileStorage]) -> list[dict[str, str]]:
     for upload in uploads:
         if upload and upload.filename:
             digest = hashlib.sha256()
-            for chunk in iter(lambda: upload.stream.read(65536), b""):
+            for chunk in iter(partial(upload.stream.read, 65536), b""):
                 digest.update(chunk)
             found.append({"sha256": digest.hexdigest(), "title": upload.filename})
     return found

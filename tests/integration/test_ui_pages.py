@@ -1,0 +1,204 @@
+"""The UI's pages through Flask's test client, on SQLite and PostgreSQL: the role matrix of every
+page, logins, CSRF, objector masking in pages and exports, a stale form, safe redirects."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from config import Config
+from ledger.accounts import DEMO_ACCOUNTS
+from ledger.application import Ledger
+from ledger.demo import demo_commands
+from ledger.importer import import_commands
+from tests.builders import event_count
+from tests.e2e.browser import demo_accounts
+from web import create_app
+
+PASSWORDS = {role: (name, password) for name, role, password in DEMO_ACCOUNTS}
+READ_PAGES = ["/dashboard", "/parks", "/parks?has_open=yes&grade=unqualified",
+              "/parks/KM-2022-01", "/parks/DL-2022-01?effective_on=2022-06-15",
+              "/parks/DL-2022-01?known_at=2026-11-20T10:00:00", "/parks/KM-2022-01/replay",
+              "/parks/KM-2022-01/replay?order=effective&step=9", "/parks/PE-2022-01/print",
+              "/audit", "/audit?event_type=ObjectionRaised&text=示例", "/audit/export.csv",
+              "/audit/export.json", "/finance", "/finance/export.csv", "/finance/export.json",
+              "/findings", "/findings?state=closed", "/integrity",
+              "/integrity/docs/check_ledger.py"]
+# page -> the roles that may open it (every other role: 403)
+WRITE_PAGES = {"/forms": {"clerk", "finance"},
+               "/forms/file_application": {"clerk"},
+               "/forms/approve_park?park=KM-2022-01": {"clerk"},
+               "/forms/disburse_subsidy?park=KM-2022-01": {"finance"},
+               "/forms/correct_entry": {"clerk", "finance"}}
+ROLES = ("clerk", "finance", "auditor", "reviewer", "admin")
+
+
+@pytest.fixture
+def app(config: Config, ledger: Ledger) -> Flask:
+    assert import_commands(ledger, demo_commands()).refused == []
+    app = create_app(config, ledger=ledger)
+    demo_accounts(app.extensions["accounts"])
+    return app
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def log_in(app: Flask, role: str) -> FlaskClient:
+    client = app.test_client()
+    name, password = PASSWORDS[role]
+    response = client.post("/login", data={"name": name, "password": password,
+                                           "csrf_token": csrf_token(client, "/login")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client
+
+
+def test_every_page_answers_every_role_as_the_role_matrix_says(app):
+    for role in ROLES:
+        client = log_in(app, role)
+
+        reads = {path: client.get(path).status_code for path in READ_PAGES}
+        writes = {path: client.get(path).status_code for path in WRITE_PAGES}
+
+        assert reads == dict.fromkeys(READ_PAGES, 200), role
+        assert writes == {path: 200 if role in roles else 403
+                          for path, roles in WRITE_PAGES.items()}, role
+
+
+def test_a_stranger_is_sent_to_the_login_page_from_every_page(app):
+    client = app.test_client()
+
+    answers = [client.get(path) for path in READ_PAGES + list(WRITE_PAGES)]
+
+    assert {a.status_code for a in answers} == {302}
+    assert all("/login?next=" in a.headers["Location"] for a in answers)
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_records_nothing(app, ledger):
+    client = log_in(app, "finance")
+    before = event_count(ledger)
+
+    response = client.post("/forms/disburse_subsidy", data={
+        "park_code": "KM-2022-01", "amount_yuan": "2000000.00", "voucher_no": "X-1",
+        "effective_on": "2026-11-01", "override_reason": "csrf test"})
+
+    assert response.status_code == 400
+    assert "表单已过期" in response.get_data(as_text=True)
+    assert event_count(ledger) == before
+
+
+def test_a_wrong_password_is_refused_with_401_and_no_session(app):
+    client = app.test_client()
+
+    response = client.post("/login", data={"name": "demo.clerk", "password": "nope-nope",
+                                           "csrf_token": csrf_token(client, "/login")})
+
+    assert response.status_code == 401
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_objector_identities_are_masked_in_pages_and_exports_except_for_the_reviewer(app):
+    for role in ROLES:
+        client = log_in(app, role)
+
+        park = client.get("/parks/DL-2022-01").get_data(as_text=True)
+        replay = client.get("/parks/DL-2022-01/replay?step=8").get_data(as_text=True)
+        exported = client.get("/audit/export.json?event_type=ObjectionRaised").get_json()
+        text = client.get("/audit/export.csv?event_type=ObjectionRaised").get_data(
+            as_text=True)
+
+        names = {e["fields"]["objector"]["name"] for e in exported}
+        if role == "reviewer":
+            assert "钱示例" in park and "钱示例" in replay and "钱示例" in text
+            assert "***" not in names
+        else:
+            assert "钱示例" not in park + replay + text, role
+            assert names == {"***"}
+
+
+def test_audit_export_holds_exactly_the_filtered_entries(app, ledger):
+    client = log_in(app, "auditor")
+    query = "park_code=HH-2023-01&effective_from=2023-05-01&effective_to=2023-12-31"
+
+    page = client.get(f"/audit?{query}&per_page=25").get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(
+        client.get(f"/audit/export.csv?{query}").get_data(as_text=True).lstrip("\ufeff"))))
+    entries = json.loads(client.get(f"/audit/export.json?{query}").get_data(as_text=True))
+
+    assert len(rows) == len(entries) > 0
+    assert all("2023-05-01" <= r["effective_on"] <= "2023-12-31" for r in rows)
+    assert {r["park_code"] for r in rows} == {"HH-2023-01"}
+    assert f"共 {len(rows)} 条" in page
+    assert [int(r["position"]) for r in rows] == [e["position"] for e in entries]
+
+
+def test_a_form_sent_after_another_clerk_recorded_is_refused_as_stale(app, ledger):
+    client = log_in(app, "clerk")
+    page = client.get("/forms/add_sub_park?park=KM-2022-01").get_data(as_text=True)
+    seen = re.search(r'name="expected_version" value="(\d+)"', page).group(1)
+    ledger.add_sub_park({"user": "other.clerk", "role": "clerk", "organisation": "X"},
+                        park_code="KM-2022-01", effective_on="2026-11-01",
+                        name="示例昆明三分园", request_letter_no="昆政函〔2026〕示例3号")
+    before = event_count(ledger)
+
+    response = client.post("/forms/add_sub_park", data={
+        "csrf_token": csrf_token(client, "/forms"), "park_code": "KM-2022-01",
+        "name": "示例昆明四分园", "request_letter_no": "昆政函〔2026〕示例4号",
+        "effective_on": "2026-11-01", "expected_version": seen,
+        "idempotency_key": "ui-stale-test"})
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "其他人已更新此园区" in body
+    assert f'name="expected_version" value="{int(seen) + 1}"' in body
+    assert event_count(ledger) == before
+
+
+def test_the_same_form_sent_twice_records_once(app, ledger):
+    client = log_in(app, "clerk")
+    form: dict[str, Any] = {
+        "csrf_token": csrf_token(client, "/forms"), "park_code": "KM-2022-01",
+        "name": "示例昆明三分园", "request_letter_no": "昆政函〔2026〕示例3号",
+        "effective_on": "2026-11-01", "idempotency_key": "ui-twice"}
+
+    first = client.post("/forms/add_sub_park", data=form)
+    count = event_count(ledger)
+    second = client.post("/forms/add_sub_park", data=form, follow_redirects=True)
+
+    assert first.status_code == second.history[0].status_code == 302
+    assert event_count(ledger) == count
+    assert "未重复记录" in second.get_data(as_text=True)
+
+
+def test_login_and_language_switch_never_redirect_to_another_site(app):
+    client = app.test_client()
+    name, password = PASSWORDS["auditor"]
+
+    switched = client.get("/lang/en?next=//evil.example/x")
+    logged_in = client.post("/login?next=https://evil.example/", data={
+        "name": name, "password": password, "csrf_token": csrf_token(client, "/login")})
+
+    assert switched.headers["Location"] == "/dashboard"
+    assert logged_in.headers["Location"] == "/dashboard"
+
+
+def test_pages_keep_the_strict_content_security_policy(app):
+    client = log_in(app, "auditor")
+
+    response = client.get("/parks/KM-2022-01")
+
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "<script>" not in response.get_data(as_text=True)
+    assert ' style="' not in response.get_data(as_text=True)
