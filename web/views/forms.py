@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -121,10 +122,19 @@ def _breaches_from(values: Any) -> list[dict[str, str]]:
             for a, r, m in zip(articles, rules_, messages, strict=False)]
 
 
+def _park_choices() -> list[dict[str, Any]]:
+    """Codes, names and statuses for the park picker (the read model's stored columns only)."""
+    table = park_status.PARK_STATUS
+    query = (sa.select(table.c.park_code, table.c.name, table.c.status)
+             .order_by(table.c.park_code).limit(PARK_CHOICES))
+    with ledger().engine.connect() as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
 def _render(command: str, items: list[Any], values: dict[str, list[str]],
             errors: dict[str, list[str]], message: str | None,
             breaches: list[dict[str, str]]) -> str:
-    parks = park_status.parks(ledger())[:PARK_CHOICES] if command != "file_application" else []
+    parks = _park_choices() if command != "file_application" else []
     return render_template("form.html", command=command, spec=COMMANDS[command], items=items,
                            values=values, errors=errors, message=message, breaches=breaches,
                            parks=parks, prefectures=rules.PREFECTURES)

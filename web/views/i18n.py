@@ -328,7 +328,12 @@ UI: dict[str, tuple[str, str]] = {
     "stage.evaluation": ("评估", "Evaluation"),
     "stage.publicity": ("公示", "Publicity"),
     "stage.decision": ("认定", "Decision"),
-    "stage.grades": ("评估定级", "Grades"),
+    "stage.grades": ("自评与三年评估", "Evaluations"),
+    "legend.event": ("事件（点击跳到该事件）", "an event (click to jump to it)"),
+    "legend.negative": ("不利事件：驳回、撤回、整改、撤牌、追缴", "adverse: rejection, withdrawal, "
+                        "rectification, revocation, refund demand"),
+    "legend.flagged": ("带标记：违规（越规记录）或不达标", "flagged: a breach recorded under override, "
+                       "or a shortfall"),
     "stage.sanctions": ("整改与处理", "Sanctions"),
     "stage.money": ("补助资金", "Subsidy"),
     "stage.records": ("更正与问题", "Corrections"),

@@ -76,12 +76,20 @@ def park(code: str) -> ResponseReturnValue:
         marks = _marks(code)
         money = subsidies.entries(app, code)
     else:
-        state, events = view["state"], view["timeline"]
-        next_cursor, total = None, len(events)
+        state, timeline = view["state"], view["timeline"]
+        total = len(timeline)
         marks = [charts.Mark(e["version"], e["event_type"], date.fromisoformat(
-            e["effective_on"]), bool(e["flags"])) for e in events]
-        versions = {e["version"] for e in events}
+            e["effective_on"]), bool(e["flags"])) for e in timeline]
+        versions = {e["version"] for e in timeline}
         money = [m for m in subsidies.entries(app, code) if m["version"] in versions]
+        later = [e for e in timeline if e["version"] > after]
+        events = later[:EVENTS_PAGE]
+        next_cursor = events[-1]["version"] if len(later) > EVENTS_PAGE else None
+    next_url = None
+    if next_cursor is not None and events:
+        kept = {k: v for k, v in request.args.items() if k in ("known_at", "effective_on")}
+        next_url = url_for(".park", code=code, after=next_cursor, **kept) + \
+            f"#v{events[-1]['version'] + 1}"
     status_row = park_status.status(app, code, as_of=day)
     park_findings = findings.findings(app, as_of=day, park_code=code)
     if known_at is not None:
@@ -90,7 +98,7 @@ def park(code: str) -> ResponseReturnValue:
         "park.html", code=code, state=state, status_row=status_row, view=view,
         known_at=request.args.get("known_at", ""), effective_on=request.args.get(
             "effective_on", ""),
-        events=[masked(e) for e in events], next_cursor=next_cursor, total=total,
+        events=[masked(e) for e in events], next_url=next_url, total=total,
         lifecycle=charts.lifecycle(marks, day, lambda k: i18n.term("event", k),
                                    lambda lane: i18n.text(f"stage.{lane}"),
                                    lambda v: f"#v{v}"),
