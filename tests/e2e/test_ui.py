@@ -12,6 +12,7 @@ from typing import Any
 
 from ledger.projections import audit_log, findings
 from tests.builders import CLERK, event_count, to_publicity
+from tests.integration.test_integrity_checker import drop_append_only_triggers, tamper
 
 ROLE_BADGES = {"demo.clerk": "经办人", "demo.finance": "财政", "demo.auditor": "审计",
                "demo.reviewer": "纪检监察", "demo.admin": "管理员"}
@@ -315,3 +316,17 @@ def test_language_switch_turns_every_label_english_and_back(demo_site, as_user):
     assert chinese.startswith("总览") and english.startswith("Dashboard")
     assert page.locator("h1").inner_text().startswith("总览")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
+
+
+def test_integrity_verify_button_names_the_first_row_changed_by_hand(demo_site, as_user):
+    """A subsidy amount rewritten in the stored row, past the dropped triggers."""
+    drop_append_only_triggers(demo_site.ledger)
+    tamper(demo_site.ledger, "PE-2022-01", 11, b'"2000000.00"', b'"200.00"')
+    page = as_user("demo.auditor")
+
+    page.goto(demo_site.url("/integrity"))
+    page.click("[data-test=verify]")
+
+    result = page.locator("[data-test=verify-result]").inner_text()
+    assert "核验失败" in result
+    assert "PE-2022-01" in result and "hash mismatch" in result

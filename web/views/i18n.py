@@ -199,6 +199,9 @@ UI: dict[str, tuple[str, str]] = {
     "integrity.head": ("链头哈希", "Head hash"),
     "integrity.last_position": ("最后序号", "Last position"),
     "integrity.verify": ("立即核验", "Verify now"),
+    "integrity.press_verify": ("台账较大，摘要需重新计算全部事件：请点击“立即核验”。",
+                               "The log is large and the digest reads every event: press “Verify "
+                               "now” to compute it."),
     "integrity.ok": ("核验通过：全部 {n} 个事件的哈希与链接均与存储记录一致。",
                      "Verified: the hashes and links of all {n} events match the stored rows."),
     "integrity.failed": ("核验失败：第一个不一致的事件如下。", "Verification failed: the first "
