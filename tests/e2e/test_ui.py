@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -330,3 +331,50 @@ def test_integrity_verify_button_names_the_first_row_changed_by_hand(demo_site, 
     result = page.locator("[data-test=verify-result]").inner_text()
     assert "核验失败" in result
     assert "PE-2022-01" in result and "hash mismatch" in result
+
+
+def test_parks_list_filters_by_prefecture_status_grade_open_findings_and_search(demo_site,
+                                                                                as_user):
+    page = as_user("demo.auditor")
+
+    def codes() -> list[str]:
+        return page.locator("[data-test=parks-table] tbody td:first-child").all_inner_texts()
+
+    page.goto(demo_site.url("/parks"))
+    everything = codes()
+    page.select_option("[name=status]", "approved")
+    page.select_option("[name=has_open]", "yes")
+    page.click("[data-test=park-filters] button[type=submit]")
+    approved_with_findings = codes()
+    page.select_option("[name=grade]", "unqualified")
+    page.click("[data-test=park-filters] button[type=submit]")
+    unqualified = codes()
+    page.goto(demo_site.url("/parks"))
+    page.select_option("[name=prefecture]", "532900")
+    page.click("[data-test=park-filters] button[type=submit]")
+    dali = codes()
+    page.goto(demo_site.url("/parks"))
+    page.fill("[name=q]", "曲靖")
+    page.click("[data-test=park-filters] button[type=submit]")
+    searched = codes()
+
+    assert len(everything) == 6
+    assert approved_with_findings == ["DQ-2023-01", "HH-2023-01"]
+    assert unqualified == ["HH-2023-01"]
+    assert dali == ["DL-2022-01"]
+    assert searched == ["QJ-2024-01"]
+
+
+def test_print_view_hides_the_page_chrome_and_prints_to_pdf(demo_site, as_user):
+    page = as_user("demo.auditor")
+
+    page.goto(demo_site.url("/parks/PE-2022-01"))
+    page.click("[data-test=print-link]")
+    page.emulate_media(media="print")
+    pdf = page.pdf(format="A4", landscape=True)
+
+    assert not page.locator("header.top").is_visible()
+    assert not page.locator("#print-button").is_visible()
+    assert page.locator("[data-test=print-events] tbody tr").count() == 18
+    assert pdf.startswith(b"%PDF-")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 2  # a timeline of 18 events

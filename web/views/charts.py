@@ -87,11 +87,15 @@ def lifecycle(marks: Sequence[Mark], end: date, label: Callable[[str], str],
 
     parts = [f'<svg class="chart lifecycle" viewBox="0 0 {width} {height}" role="img" '
              f'width="{width}" height="{height}" data-test="lifecycle">']
+    counts = {lane: sum(1 for m in marks if LANE_OF.get(m.kind, "records") == lane)
+              for lane in used}
     for i, lane in enumerate(used):
         y = top + i * lane_h + lane_h / 2
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y}" y2="{y}" '
                      f'class="lane-line"/><text x="{left - 10}" y="{y + 4}" '
-                     f'class="lane-label" text-anchor="end">{escape(lane_label(lane))}</text>')
+                     f'class="lane-label" text-anchor="end">{escape(lane_label(lane))}</text>'
+                     f'<text x="{width - right}" y="{y - 7}" class="lane-count" '
+                     f'text-anchor="end">{counts[lane]}</text>')
     axis_y = top + lane_h * len(used) + 6
     parts.append(f'<line x1="{left}" x2="{width - right}" y1="{axis_y}" y2="{axis_y}" '
                  f'class="axis"/>')

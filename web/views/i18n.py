@@ -172,6 +172,7 @@ UI: dict[str, tuple[str, str]] = {
                           "Exports hold exactly what is filtered (every page)."),
     # finance
     "finance.title": ("财务", "Finance"),
+    "finance.unit": ("金额单位：元", "Amounts in yuan"),
     "finance.province": ("全省合计", "Province"),
     "finance.prefectures": ("各州市合计", "Per prefecture"),
     "finance.clawbacks": ("应追回补助（已撤牌园区）", "Clawback list (revoked parks)"),
