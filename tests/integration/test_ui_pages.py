@@ -36,7 +36,8 @@ WRITE_PAGES = {"/forms": {"clerk", "finance"},
                "/forms/file_application": {"clerk"},
                "/forms/approve_park?park=KM-2022-01": {"clerk"},
                "/forms/disburse_subsidy?park=KM-2022-01": {"finance"},
-               "/forms/correct_entry": {"clerk", "finance"}}
+               "/forms/correct_entry": {"clerk", "finance"},
+               "/accounts": {"admin"}}
 ROLES = ("clerk", "finance", "auditor", "reviewer", "admin")
 
 
@@ -202,3 +203,32 @@ def test_pages_keep_the_strict_content_security_policy(app):
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert "<script>" not in response.get_data(as_text=True)
     assert ' style="' not in response.get_data(as_text=True)
+
+
+def test_admin_adds_an_account_that_logs_in_and_disables_it(app):
+    admin = log_in(app, "admin")
+    token = csrf_token(admin, "/accounts")
+
+    added = admin.post("/accounts", data={"csrf_token": token, "name": "li.clerk",
+                                          "role": "clerk", "password": "a-long-password"})
+    newcomer = app.test_client()
+    first = newcomer.post("/login", data={"name": "li.clerk", "password": "a-long-password",
+                                          "csrf_token": csrf_token(newcomer, "/login")})
+    disabled = admin.post("/accounts/li.clerk/disable", data={"csrf_token": token})
+    after = newcomer.get("/dashboard")
+
+    assert added.status_code == 302 and first.status_code == 302
+    assert disabled.status_code == 302
+    assert after.status_code == 302 and "/login" in after.headers["Location"]
+    assert app.extensions["accounts"].get("li.clerk").disabled
+
+
+def test_a_short_password_is_refused_with_the_accounts_message(app):
+    admin = log_in(app, "admin")
+
+    response = admin.post("/accounts", data={"csrf_token": csrf_token(admin, "/accounts"),
+                                             "name": "li.clerk", "role": "clerk",
+                                             "password": "short"})
+
+    assert response.status_code == 422
+    assert "at least 8 characters" in response.get_data(as_text=True)

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from web import errors
 from web.views import (
+    accounts,
     audit,
     charts,
     dashboard,
@@ -29,7 +30,8 @@ from web.views import (
 )
 from web.views.common import can_write, local_time, money
 
-BLUEPRINTS = (home, login, dashboard, parks, audit, finance, findings, integrity, forms)
+BLUEPRINTS = (home, login, dashboard, parks, audit, finance, findings, integrity, forms,
+              accounts)
 UI_BLUEPRINTS = {module.bp.name for module in BLUEPRINTS}
 FIELD_KEYS = frozenset(i18n.FIELDS)
 CODE_KEYS = frozenset(i18n.CODES)

@@ -223,6 +223,22 @@ UI: dict[str, tuple[str, str]] = {
     "integrity.append_only": ("事件表由数据库触发器保护，不能更新或删除。",
                               "Database triggers keep the event table append-only: no update, "
                               "no delete."),
+    # accounts
+    "nav.accounts": ("账号", "Accounts"),
+    "accounts.title": ("账号管理", "Accounts"),
+    "accounts.note": ("与命令行 ledger user add|list|disable|token 相同；API 令牌请用命令行签发。",
+                      "The same as `ledger user add|list|disable|token`; issue API tokens with the "
+                      "command line."),
+    "accounts.role": ("角色", "Role"),
+    "accounts.organisation": ("单位", "Organisation"),
+    "accounts.default_org": ("留空则用角色的默认单位", "empty: the role's default"),
+    "accounts.enabled": ("启用", "enabled"),
+    "accounts.disabled": ("已停用", "disabled"),
+    "accounts.disable": ("停用", "Disable"),
+    "accounts.add": ("新增账号", "Add an account"),
+    "accounts.added": ("已新增账号 {name}", "Account {name} added"),
+    "accounts.disabled_done": ("已停用账号 {name}：其密码和令牌立即失效", "Account {name} disabled: "
+                               "its password and tokens stop working at once"),
     # forms
     "forms.title": ("录入事项", "Record an event"),
     "forms.choose": ("选择要录入的事项", "Choose what to record"),
