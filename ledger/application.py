@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
 from eventsourcing.utils import get_topic
 from marshmallow import ValidationError as SchemaError
+from marshmallow import fields
 
 from config import Config
-from ledger.commands import COMMANDS, Money, load_actor, load_command
+from ledger.commands import COMMANDS, CommandSpec, load_actor, load_command
 from ledger.domain.calendar import WorkingDayCalendar
 from ledger.domain.errors import (
     ConcurrencyError,
+    ContentionError,
     DuplicateError,
     IdempotencyConflict,
     LedgerError,
@@ -35,12 +40,21 @@ from ledger.domain.receipt import IdempotencyReceipt, receipt_id
 from ledger.storage import APP_NAME, Database, protect_event_tables
 
 PARK_TOPIC_PREFIX = get_topic(Park) + "."
+# Dates of what already happened. Planned dates may lie ahead: a publicity is announced before
+# its window (starts_on, ends_on), and deadlines are in the future by nature.
 NOT_FUTURE_FIELDS = ("effective_on", "received_on")
-MAX_RETRIES = 5
-# Event fields a correction may not name: the ledger's own bookkeeping, not facts.
-UNCORRECTABLE = {"originator_id", "originator_version", "timestamp", "originator_topic",
-                 "park_code", "recorded_at", "actor", "flags", "prev_hash", "hash",
-                 "idempotency_key", "documents"}
+STARTUP_LOCK_SPACE = 7318002  # advisory lock (space, schema) held while a ledger starts
+MAX_RETRIES = 10
+RETRY_BACKOFF_SECONDS = 0.005  # doubled per attempt, jittered, so no writer starves
+# Event fields a correction may not name: the ledger's own bookkeeping, the identifiers other
+# events refer to (an objection number, a closed finding, a correction's own target), and the
+# objector's identity, which only reviewers may see: a correction would carry it in plain
+# wrong_value/right_value text past the masking.
+UNCORRECTABLE = frozenset({
+    "originator_id", "originator_version", "timestamp", "originator_topic", "park_code",
+    "recorded_at", "actor", "flags", "prev_hash", "hash", "idempotency_key", "objection_no",
+    "finding_id", "corrects_version", "field", "wrong_value", "right_value", "objector"})
+JSON_TEXT_FIELDS = (fields.List, fields.Nested, fields.Dict, fields.Boolean, fields.Integer)
 
 
 class DateAsISO(Transcoding):
@@ -73,9 +87,10 @@ class Ledger(Application[UUID]):
         self.config = config
         self.database = Database.from_url(config.database_url)
         self.database.ensure_schema()
-        super().__init__(env=self.database.eventsourcing_env())
         self.engine = self.database.create_engine()
-        protect_event_tables(self.database, self.engine)
+        with _startup_lock(self.database, self.engine):
+            super().__init__(env=self.database.eventsourcing_env())
+            protect_event_tables(self.database, self.engine)
         self.calendar = WorkingDayCalendar.from_file(config.calendar_file)
         self.clock = clock
         self.timezone = ZoneInfo(config.timezone)
@@ -83,7 +98,7 @@ class Ledger(Application[UUID]):
         # Imported here: the read models import this module's queries.
         from ledger.projections.runner import Projections
         self.projections = Projections(self)
-        self.after_commit.append(self.projections.catch_up)
+        self.after_commit.append(self.projections.after_command)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -97,26 +112,41 @@ class Ledger(Application[UUID]):
 
     def execute(self, command: str, payload: dict[str, Any],
                 actor: dict[str, str]) -> dict[str, Any]:
-        """Validate, decide and record one command; return the recorded event's summary."""
-        data = load_command(command, payload)
+        """Validate, decide and record one command; return the recorded event's summary.
+
+        Without `expected_version` a command that loses a race to another writer is decided
+        again on the new state (its rules re-checked); with one, it fails as stale.
+        """
+        if command not in COMMANDS:
+            raise ValidationError("command", f"unknown command {command!r}")
         actor = load_actor(actor)
-        spec = COMMANDS[command]
-        if actor["role"] not in spec.roles:
+        if actor["role"] not in COMMANDS[command].roles:  # before the body: tell nothing more
             raise PermissionDenied(actor["role"], command)
-        now = self.clock()
-        self._refuse_future_dates(data, now)
+        data = load_command(command, payload)
+        self._refuse_future_dates(data, self.clock())
         key = data.pop("idempotency_key")
         body_hash = _body_hash(command, actor, data)
         if key is not None:
             replay = self._replayed(key, body_hash)
             if replay is not None:
                 return replay
-        ctx = Context(effective_on=data.pop("effective_on"), recorded_at=now, actor=actor,
-                      reason=data.pop("reason"), documents=tuple(data.pop("documents")),
-                      override_reason=data.pop("override_reason"), idempotency_key=key)
+        common = {"effective_on": data.pop("effective_on"), "actor": actor,
+                  "reason": data.pop("reason"), "documents": tuple(data.pop("documents")),
+                  "override_reason": data.pop("override_reason"), "idempotency_key": key}
         expected = data.pop("expected_version")
         for _attempt in range(MAX_RETRIES):
-            park = self._decide(command, ctx, expected, data)
+            # the recorded time is read again on each attempt, so it never runs backwards
+            # along a park's chain when another writer got in first
+            ctx = Context(recorded_at=self.clock(), **common)
+            try:
+                park = self._decide(command, ctx, expected, data)
+            except LedgerError:
+                # the same key may have been recorded by another process since the check above
+                # (the park is then filed already, or at a newer version): that is a replay
+                replay = self._replayed(key, body_hash) if key is not None else None
+                if replay is None:
+                    raise
+                return replay
             result = _result(park)
             objs: list[Any] = [park]
             if key is not None:
@@ -127,12 +157,14 @@ class Ledger(Application[UUID]):
                 replay = self._explain_conflict(command, data, expected, key, body_hash)
                 if replay is not None:
                     return replay
-                continue  # another writer took the park's next version: decide again
+                # another writer took the park's next version: wait a random moment (a tight
+                # loop loses again and again to a writer that is already reading), decide again
+                time.sleep(random.uniform(0, RETRY_BACKOFF_SECONDS * 2 ** _attempt))
+                continue
             result["position"] = recordings[0].notification.id
             self._run_after_commit()
             return result
-        raise LedgerError("too many concurrent writers on this park; try again",
-                          field="park_code")
+        raise ContentionError(data.get("park_code", ""), MAX_RETRIES)
 
     def _decide(self, command: str, ctx: Context, expected: int | None,
                 data: dict[str, Any]) -> Park:
@@ -167,35 +199,51 @@ class Ledger(Application[UUID]):
 
     def _replayed(self, key: str, body_hash: str) -> dict[str, Any] | None:
         try:
-            receipt = self.repository.get(receipt_id(key))
+            receipt: IdempotencyReceipt = self.repository.get(receipt_id(key))
         except AggregateNotFoundError:
             return None
         if receipt.body_hash != body_hash:
             raise IdempotencyConflict(key)
         return {**receipt.result, "replayed": True}
 
-    def _refuse_future_dates(self, data: dict[str, Any], now: datetime) -> None:
+    def _refuse_future_dates(self, data: dict[str, Any], now: datetime,
+                             field: str | None = None) -> None:
         today = now.astimezone(self.timezone).date()
         for name in NOT_FUTURE_FIELDS:
             value = data.get(name)
             if isinstance(value, date) and value > today:
-                raise ValidationError(name, f"{value} is in the future (today is {today})")
+                raise ValidationError(field or name,
+                                      f"{name} {value} is in the future (today is {today})")
 
-    def _check_correction(self, park: Park, fields: dict[str, Any]) -> None:
-        version, name = fields["corrects_version"], fields["field"]
+    def _check_correction(self, park: Park, data: dict[str, Any]) -> None:
+        """Check a correction against the stored event; put right_value in canonical form.
+
+        `field` must be a fact of that event, `wrong_value` what it recorded, and `right_value`
+        must pass the very check the original command's field passed.
+        """
+        version, name = data["corrects_version"], data["field"]
         if not 1 <= version <= park.version:
             raise ValidationError("corrects_version",
                                   f"must name a version between 1 and {park.version}")
         (event,) = self.events.get(park.id, gt=version - 1, lte=version)
-        names = {f.name for f in dataclass_fields(event)} - UNCORRECTABLE
+        assert isinstance(event, Park.Event)
+        if isinstance(event, Park.EntryCorrected):
+            return  # the park refuses to correct a correction
+        schema_fields = _command_for(event).schema.fields
+        names = {f.name for f in dataclass_fields(event)} & set(schema_fields) - UNCORRECTABLE
         if name not in names:
             raise ValidationError("field", f"{type(event).__name__} has no correctable field "
                                   f"{name!r}; it has {sorted(names)}")
-        recorded = _as_text(getattr(event, name))
-        if fields["wrong_value"] != recorded:
+        recorded = getattr(event, name)
+        if not _matches(schema_fields[name], recorded, data["wrong_value"]):
             raise ValidationError("wrong_value", f"version {version} recorded {name} as "
-                                  f"{recorded!r}, not {fields['wrong_value']!r}")
-        _parse_like(getattr(event, name), fields["right_value"])
+                                  f"{_as_text(recorded)!r}, not {data['wrong_value']!r}")
+        right = _load_text(schema_fields[name], data["right_value"])
+        if name in NOT_FUTURE_FIELDS:
+            self._refuse_future_dates({name: right}, self.clock(), field="right_value")
+        if right == recorded:
+            raise ValidationError("right_value", f"is what version {version} recorded")
+        data["right_value"] = _as_text(right)
 
     def _run_after_commit(self) -> None:
         for callback in self.after_commit:
@@ -297,7 +345,8 @@ class Ledger(Application[UUID]):
     def timeline(self, park_code: str) -> list[dict[str, Any]]:
         """Every event of a park, oldest first, as plain data."""
         self.get_park(park_code)
-        return [event_record(e) for e in self.events.get(park_id(park_code))]
+        return [event_record(e) for e in self.events.get(park_id(park_code))
+                if isinstance(e, Park.Event)]
 
     def park_events(self, after: int = 0, page: int = 1000) -> Iterator[tuple[int, Park.Event]]:
         """Every park event in global order, with its position, from after `after`."""
@@ -308,13 +357,36 @@ class Ledger(Application[UUID]):
                 return
             for n in notifications:
                 if n.topic.startswith(PARK_TOPIC_PREFIX):
-                    yield n.id, self.mapper.to_domain_event(n)
+                    event = self.mapper.to_domain_event(n)
+                    assert isinstance(event, Park.Event)
+                    yield n.id, event
             after = notifications[-1].id
+
+
+@contextmanager
+def _startup_lock(db: Database, engine: sa.Engine) -> Iterator[None]:
+    """One process at a time creates the tables of a PostgreSQL schema.
+
+    eventsourcing's CREATE ... IF NOT EXISTS statements fail with "tuple concurrently updated"
+    when two processes (web workers, a projection worker) start on one schema at once.
+    """
+    if db.kind != "postgresql":
+        yield
+        return
+    key = {"space": STARTUP_LOCK_SPACE, "schema": db.schema}
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(:space, hashtext(:schema))"), key)
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:space, hashtext(:schema))"), key)
+            conn.commit()
 
 
 def event_record(event: Park.Event, position: int | None = None) -> dict[str, Any]:
     """One event as the export and the API show it: JSON types only."""
-    state = plain({k: v for k, v in vars(event).items()
+    state: dict[str, Any] = plain({k: v for k, v in vars(event).items()
                    if k not in ("originator_id", "originator_version", "timestamp",
                                 "originator_topic")})
     common = {k: state.pop(k) for k in ("park_code", "effective_on", "recorded_at", "actor",
@@ -330,7 +402,7 @@ def event_record(event: Park.Event, position: int | None = None) -> dict[str, An
 
 def park_summary(park: Park) -> dict[str, Any]:
     """The aggregate's state as plain data; the web never sees the aggregate itself."""
-    return plain({
+    summary: dict[str, Any] = plain({
         "park_code": park.park_code, "name": park.name, "prefecture": park.prefecture,
         "applicant": park.applicant, "status": park.status, "version": park.version,
         "filed_on": park.filed_on, "sub_parks": park.sub_parks,
@@ -346,6 +418,7 @@ def park_summary(park: Park) -> dict[str, Any]:
         "raised_findings": park.raised_findings, "closed_findings": park.closed_findings,
         "corrected_versions": park.corrected_versions, "head_hash": park.head_hash,
     })
+    return summary
 
 
 def _result(park: Park) -> dict[str, Any]:
@@ -375,21 +448,40 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-def _parse_like(original: Any, text: str) -> None:
-    """Refuse a right_value that cannot stand where the original value stood."""
+def _command_for(event: Park.Event) -> CommandSpec:
+    """The command whose schema checked this event's fields when it was recorded."""
+    name = type(event).__name__
+    return next(spec for spec in COMMANDS.values() if spec.event == name)
+
+
+def _load_text(field: fields.Field[Any], text: str) -> Any:
+    """A correction's text, read as the original command's field reads its value."""
+    raw: Any = text
+    if isinstance(field, JSON_TEXT_FIELDS):
+        try:
+            raw = json.loads(text)
+        except ValueError:
+            raise ValidationError("right_value", "must be written as JSON here, e.g. "
+                                  "[\"a\", \"b\"], 12 or true") from None
     try:
-        if isinstance(original, bool):
-            if text not in ("true", "false"):
-                raise ValueError("true or false")
-        elif isinstance(original, Decimal):
-            Money().deserialize(text)
-        elif isinstance(original, date):
-            date.fromisoformat(text)
-        elif isinstance(original, int):
-            int(text)
-        elif isinstance(original, (list, dict)) and not isinstance(json.loads(text),
-                                                                  type(original)):
-            raise ValueError(f"a JSON {type(original).__name__}")
-    except (ValueError, SchemaError) as error:
-        raise ValidationError("right_value", f"cannot stand for the recorded value: {error}")\
-            from None
+        return field.deserialize(raw)
+    except SchemaError as error:
+        raise ValidationError("right_value", "; ".join(_messages(error.messages))) from None
+
+
+def _matches(field: fields.Field[Any], recorded: Any, text: str) -> bool:
+    """Whether `text` names the recorded value, literally or once read like the field."""
+    if text == _as_text(recorded):
+        return True
+    try:
+        return bool(_load_text(field, text) == recorded)
+    except ValidationError:
+        return False
+
+
+def _messages(messages: Any) -> list[str]:
+    if isinstance(messages, dict):
+        return [f"{k}: {m}" for k, v in messages.items() for m in _messages(v)]
+    if isinstance(messages, list):
+        return [m for v in messages for m in _messages(v)]
+    return [str(messages)]

@@ -14,8 +14,9 @@ import io
 import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
@@ -221,6 +222,54 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     print(f"serving {safe_url(config.database_url)} on http://{args.host}:{args.port}/",
           flush=True)
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads)
+    return 0
+
+
+@subcommand("rebuild", "drop and rebuild read models from the log, with a progress bar",
+            arg("names", nargs="*", metavar="NAME",
+                help="park_status, subsidies, findings, audit_log (default: all)"))
+def rebuild(args: argparse.Namespace, config: Config) -> int:
+    with open_ledger(config) as ledger:
+        read = ledger.projections.rebuild(args.names, progress=True)
+        names = ", ".join(args.names or ledger.projections.names)
+    print(f"rebuilt {names} from {read} events")
+    return 0
+
+
+@subcommand("report", "write the subsidy ledger, the findings or the audit log as CSV or JSON",
+            arg("name", choices=("subsidies", "findings", "audit_log")),
+            arg("--format", choices=("csv", "json"), default="csv"),
+            arg("--as-of", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                help="the day the report is for (default: today)"),
+            arg("-o", "--output", metavar="FILE", help="write here instead of stdout"))
+def report(args: argparse.Namespace, config: Config) -> int:
+    from ledger.projections.report import write_report
+
+    with open_ledger(config) as ledger:
+        if args.output:
+            with open(args.output, "w", encoding="utf-8", newline="") as out:
+                count = write_report(ledger, args.name, args.format, out, args.as_of)
+        else:
+            out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="",
+                                   write_through=True)
+            count = write_report(ledger, args.name, args.format, out, args.as_of)
+            out.detach()
+    what = {"subsidies": "parks", "findings": "findings", "audit_log": "log entries"}
+    print(f"reported {count} {what[args.name]}", file=sys.stderr)
+    return 0
+
+
+@subcommand("worker", "keep the read models current for other processes (Ctrl-C stops)",
+            arg("--interval", type=float, default=1.0, metavar="SECONDS"),
+            arg("--once", action="store_true", help="catch up once and exit"))
+def worker(args: argparse.Namespace, config: Config) -> int:
+    with open_ledger(config) as ledger:
+        if args.once:
+            print(f"applied {ledger.projections.catch_up()} events")
+            return 0
+        print(f"keeping read models current every {args.interval}s", flush=True)
+        with suppress(KeyboardInterrupt):
+            ledger.projections.run_worker(interval=args.interval)
     return 0
 
 

@@ -7,6 +7,7 @@ They check syntax only (types, required fields, codes, unknown fields); rules li
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,12 +18,12 @@ from marshmallow import ValidationError as SchemaError
 from ledger.domain import rules
 from ledger.domain.errors import ValidationError
 
-MONEY = re.compile(r"^\d{1,13}(\.\d{1,2})?$")
+MONEY = re.compile(r"^-?\d{1,13}(\.\d{1,2})?$")  # the sign is let through to say why
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 ROLES = ("clerk", "finance", "auditor", "reviewer", "admin")
 
 
-class Money(fields.Field):
+class Money(fields.Field[Decimal]):
     """Yuan as a decimal string ("2000000.00"), never a float; positive, at most 2 decimals."""
 
     default_error_messages = {
@@ -55,8 +56,9 @@ def _code(choices: tuple[str, ...], **kwargs: Any) -> fields.String:
     return fields.String(validate=validate.OneOf(choices), **kwargs)
 
 
-def _codes(choices: tuple[str, ...], required: bool = True, min_items: int = 0) -> fields.List:
-    checks = [validate.Length(min=min_items), _unique]
+def _codes(choices: tuple[str, ...], required: bool = True, min_items: int = 0
+           ) -> fields.List[str]:
+    checks: list[Callable[[Any], Any]] = [validate.Length(min=min_items), _unique]
     if required:
         return fields.List(_code(choices), required=True, validate=checks)
     return fields.List(_code(choices), load_default=list, validate=checks)
@@ -98,7 +100,7 @@ def _scores(dimensions: tuple[str, ...]) -> fields.Nested:
     return fields.Nested(schema, required=True)
 
 
-COMMON: dict[str, fields.Field] = {
+COMMON: dict[str, fields.Field[Any]] = {
     "effective_on": fields.Date(required=True),
     "reason": _text(required=False),
     "documents": fields.List(fields.Nested(DocumentSchema), load_default=list),
@@ -120,7 +122,7 @@ class CommandSpec:
     name: str
     event: str
     roles: tuple[str, ...]
-    fields: dict[str, fields.Field]
+    fields: dict[str, fields.Field[Any]]
     uses_calendar: bool = False
 
     @property
@@ -257,7 +259,7 @@ def load_command(name: str, payload: Any) -> dict[str, Any]:
     try:
         return dict(COMMANDS[name].schema.load(payload))
     except SchemaError as error:
-        messages = error.normalized_messages()
+        messages = _normalized(error)
         field, message = _first_message(messages)
         raise ValidationError(field, message, errors=messages) from None
 
@@ -267,16 +269,19 @@ def load_actor(payload: Any) -> dict[str, str]:
     try:
         return dict(ActorSchema().load(payload if isinstance(payload, dict) else {}))
     except SchemaError as error:
-        field, message = _first_message(error.normalized_messages())
+        field, message = _first_message(_normalized(error))
         raise ValidationError(f"actor.{field}", message) from None
+
+
+def _normalized(error: SchemaError) -> Any:
+    return error.normalized_messages()  # type: ignore[no-untyped-call]
 
 
 def _first_message(messages: Any, prefix: str = "") -> tuple[str, str]:
     if isinstance(messages, dict):
         key = sorted(messages, key=str)[0]
-        name = key if key != "_schema" else ""
-        return _first_message(messages[key], f"{prefix}.{name}" if prefix and name else
-                              (prefix or str(name)))
+        name = "" if key == "_schema" else str(key)  # list indexes are ints: 0 is a name too
+        return _first_message(messages[key], ".".join(p for p in (prefix, name) if p))
     if isinstance(messages, list) and messages:
         first = messages[0]
         if isinstance(first, str):

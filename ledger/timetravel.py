@@ -19,8 +19,9 @@ States are the same plain data as `Ledger.park` (`park_summary`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
@@ -42,20 +43,25 @@ def as_known_at(ledger: Ledger, park_code: str, moment: datetime) -> dict[str, A
     _require_aware(moment, "known_at")
     version = version_known_at(ledger, park_code, moment)
     _require_park(ledger, park_code)
-    events = list(ledger.events.get(park_id(park_code), lte=version)) if version else []
+    events = _events(ledger, park_code, [(v, ()) for v in range(1, version + 1)])
     return {"park_code": park_code, "as_known_at": moment.isoformat(), "version": version,
-            "state": _state_at_version(ledger, park_code, version),
+            "state": _fold(ledger, park_code, [(v, ()) for v in range(1, version + 1)]).summary(),
             "timeline": _timeline(events)}
+
+
+def timeline(ledger: Ledger, park_code: str) -> list[dict[str, Any]]:
+    """Every event of the park, oldest first, each marked with the corrections naming it."""
+    _require_park(ledger, park_code)
+    return _timeline(cast(list[Park.Event], list(ledger.events.get(park_id(park_code)))))
 
 
 def as_effective_on(ledger: Ledger, park_code: str, day: date) -> dict[str, Any]:
     """The park's state using only events effective on or before `day` (as recorded now)."""
     order = _effective_order(ledger, park_code, day)
-    park, applied = _fold(ledger, park_code, order)
     return {"park_code": park_code, "as_effective_on": day.isoformat(),
             "versions": [v for v, _ in order],
-            "state": _summary(park, applied), "timeline": _timeline(_events(ledger, park_code,
-                                                                             order))}
+            "state": _fold(ledger, park_code, order).summary(),
+            "timeline": _timeline(_events(ledger, park_code, order))}
 
 
 def state_at(ledger: Ledger, park_code: str, moment: Moment) -> dict[str, Any] | None:
@@ -87,13 +93,12 @@ def replay(ledger: Ledger, park_code: str, order: str = RECORDED, start: int = 1
     sequence = (_effective_order(ledger, park_code, date.max) if order == EFFECTIVE
                 else [(v, ()) for v in range(1, _head(ledger, park_code) + 1)])
     window = sequence[start - 1:start - 1 + limit]
-    park, applied = _fold(ledger, park_code, sequence[:start - 1])
-    previous = _summary(park, applied) if park is not None else {}
-    steps = []
+    rebuilt = _fold(ledger, park_code, sequence[:start - 1])
+    previous = rebuilt.summary() or {}
+    steps: list[dict[str, Any]] = []
     for event in _events(ledger, park_code, window):
-        park = event.mutate(None) if park is None else _apply(park, event)
-        applied = max(applied, event.originator_version)
-        state = _summary(park, applied)
+        rebuilt.apply(event)
+        state = rebuilt.summary() or {}
         steps.append({"step": start + len(steps), "event": event_record(event),
                       "state": state, "changes": diff(previous, state)})
         previous = state
@@ -135,27 +140,47 @@ def _effective_order(ledger: Ledger, park_code: str, day: date) -> Order:
     return sorted(keys.items(), key=lambda item: item[1])
 
 
-def _fold(ledger: Ledger, park_code: str, order: Order) -> tuple[Park | None, int]:
+@dataclass
+class _Rebuilt:
+    """A park being rebuilt from a chosen list of its events."""
+
+    park: Park | None = None
+    version: int = 0  # the highest version applied
+    unapplied: list[int] = field(default_factory=list)
+
+    def apply(self, event: Park.Event) -> None:
+        if self.park is None:
+            self.park = cast(Park, event.mutate(None))
+        else:
+            try:
+                event.apply(self.park)
+            except (AttributeError, KeyError, TypeError):
+                # An order the ledger never saw (a publicity closed, by effective date, before
+                # it started) may not fit the aggregate's state: say so, keep going.
+                self.unapplied.append(event.originator_version)
+        self.version = max(self.version, event.originator_version)
+
+    def summary(self) -> dict[str, Any] | None:
+        if self.park is None:
+            return None
+        return {**park_summary(self.park), "version": self.version,
+                "unapplied": list(self.unapplied)}
+
+
+def _fold(ledger: Ledger, park_code: str, order: Order) -> _Rebuilt:
     """The park after applying the listed versions in order; versions 1..k that come first in
     order are loaded from the repository (snapshots), the rest applied one by one."""
     versions = [v for v, _ in order]
     prefix = 0
     while prefix < len(versions) and versions[prefix] == prefix + 1:
         prefix += 1
-    park = ledger.repository.get(park_id(park_code), version=prefix) if prefix else None
+    rebuilt = _Rebuilt()
+    if prefix:
+        rebuilt.park = ledger.repository.get(park_id(park_code), version=prefix)
+        rebuilt.version = prefix
     for event in _events(ledger, park_code, order[prefix:]):
-        park = event.mutate(None) if park is None else _apply(park, event)
-    return park, max(versions, default=0)
-
-
-def _apply(park: Park, event: Park.Event) -> Park:
-    try:
-        event.apply(park)
-    except (AttributeError, KeyError, TypeError):
-        # An order the ledger never saw (e.g. a publicity closed, by effective date, before it
-        # started) may not fit the aggregate's state; the event's other effects are kept.
-        park.unapplied = [*getattr(park, "unapplied", []), event.originator_version]
-    return park
+        rebuilt.apply(event)
+    return rebuilt
 
 
 def _events(ledger: Ledger, park_code: str, order: Order) -> list[Park.Event]:
@@ -165,20 +190,7 @@ def _events(ledger: Ledger, park_code: str, order: Order) -> list[Park.Event]:
     versions = [v for v, _ in order]
     by_version = {e.originator_version: e for e in ledger.events.get(
         park_id(park_code), gt=min(versions) - 1, lte=max(versions))}
-    return [by_version[v] for v in versions]
-
-
-def _state_at_version(ledger: Ledger, park_code: str, version: int) -> dict[str, Any] | None:
-    if version == 0:
-        return None
-    return _summary(ledger.repository.get(park_id(park_code), version=version), version)
-
-
-def _summary(park: Park | None, version: int) -> dict[str, Any] | None:
-    if park is None:
-        return None
-    return {**park_summary(park), "version": version,
-            "unapplied": list(getattr(park, "unapplied", []))}
+    return [cast(Park.Event, by_version[v]) for v in versions]
 
 
 def _timeline(events: list[Park.Event]) -> list[dict[str, Any]]:

@@ -4,7 +4,8 @@ The schedule the State Council publishes each year comes from the maintained `ch
 package. A year it does not know is an explicit CalendarError, never a guess; a newly published
 year can be added from a JSON file (LEDGER_CALENDAR_FILE) of the form
 ``{"2027": {"holidays": ["2027-01-01", ...], "workdays": ["2027-02-07", ...]}}``, where
-`holidays` are the weekdays off and `workdays` the weekend days worked.
+`holidays` are the weekdays off and `workdays` the weekend days worked. A file that does not
+follow this form is refused whole (ValidationError naming `calendar_file`), never half-read.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import chinese_calendar
 
-from ledger.domain.errors import CalendarError
+from ledger.domain.errors import CalendarError, ValidationError
 
 
 @dataclass(frozen=True)
@@ -44,8 +45,17 @@ class WorkingDayCalendar:
         """The package's calendar, extended by the years in a JSON file (if a path is given)."""
         if not path:
             return cls()
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls({int(year): _parse_year(int(year), spec) for year, spec in raw.items()})
+        try:
+            raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise ValidationError("calendar_file", f"{path}: cannot be read as JSON ({error})")\
+                from None
+        if not isinstance(raw, dict):
+            raise ValidationError("calendar_file", f"{path}: must be an object keyed by year")
+        try:
+            return cls({_year(key): _parse_year(_year(key), spec) for key, spec in raw.items()})
+        except ValueError as error:
+            raise ValidationError("calendar_file", f"{path}: {error}") from None
 
     def known_years(self) -> range | list[int]:
         lo, hi = _package_years()
@@ -69,7 +79,10 @@ class WorkingDayCalendar:
         return count
 
     def add_working_days(self, start: date, n: int, field: str = "date") -> date:
-        """The date on which a period of `n` working days that begins on `start` ends."""
+        """The date on which a period of `n` (at least 1) working days that begins on `start`
+        ends."""
+        if n < 1:
+            raise ValueError(f"a period of {n} working days has no end")
         day, seen = start, 0
         while True:
             if self.is_workday(day, field):
@@ -84,12 +97,35 @@ def _package_years() -> tuple[int, int]:
     return min(years), max(years)
 
 
-def _parse_year(year: int, spec: Mapping[str, list[str]]) -> YearSchedule:
-    def dates(key: str) -> frozenset[date]:
-        days = frozenset(date.fromisoformat(s) for s in spec.get(key, []))
-        stray = [d for d in days if d.year != year]
+def _year(key: str) -> int:
+    if not (isinstance(key, str) and key.isdigit() and len(key) == 4):
+        raise ValueError(f"{key!r} is not a year such as \"2027\"")
+    return int(key)
+
+
+def _iso_date(where: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise ValueError(f"{where}: {text!r} is not an ISO date ({error})") from None
+
+
+def _parse_year(year: int, spec: object) -> YearSchedule:
+    if not isinstance(spec, dict) or set(spec) - {"holidays", "workdays"}:
+        raise ValueError(f"{year} must be an object with the lists holidays and workdays only")
+
+    def dates(key: str, weekend: bool) -> frozenset[date]:
+        items = spec.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(s, str) for s in items):
+            raise ValueError(f"{year}.{key} must be a list of ISO dates")
+        days = frozenset(_iso_date(f"{year}.{key}", s) for s in items)
+        stray = sorted(str(d) for d in days if d.year != year)
         if stray:
-            raise ValueError(f"calendar year {year}: {key} has dates of another year: {stray}")
+            raise ValueError(f"{year}.{key} has dates of another year: {stray}")
+        misplaced = sorted(str(d) for d in days if (d.weekday() >= 5) != weekend)
+        if misplaced:
+            kind = "weekend days worked" if weekend else "weekdays off"
+            raise ValueError(f"{year}.{key} lists the {kind}; not {misplaced}")
         return days
 
-    return YearSchedule(holidays=dates("holidays"), workdays=dates("workdays"))
+    return YearSchedule(holidays=dates("holidays", False), workdays=dates("workdays", True))

@@ -89,6 +89,17 @@ class ConcurrencyError(LedgerError):
         )
 
 
+class ContentionError(ConcurrencyError):
+    """Other writers kept taking the park's next version; nothing was written, send again."""
+
+    code = "contended"
+
+    def __init__(self, park_code: str, attempts: int) -> None:
+        LedgerError.__init__(
+            self, f"park {park_code} is being written by others; gave up after {attempts} "
+            "attempts, nothing was recorded", field="park_code", details={"attempts": attempts})
+
+
 class IdempotencyConflict(LedgerError):
     """An idempotency key was sent again with a different command body."""
 

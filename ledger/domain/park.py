@@ -33,6 +33,7 @@ FILED, UNDER_EVALUATION, EVALUATED = "filed", "under_evaluation", "evaluated"
 IN_PUBLICITY, PUBLICITY_CLOSED = "in_publicity", "publicity_closed"
 APPROVED, REJECTED, WITHDRAWN, REVOKED = "approved", "rejected", "withdrawn", "revoked"
 PENDING = (FILED, UNDER_EVALUATION, EVALUATED, IN_PUBLICITY, PUBLICITY_CLOSED)
+CLOCK_FINDINGS = "clock"  # findings time raises are named "{park_code}/clock/..."
 
 
 def park_id(park_code: str) -> UUID:
@@ -71,12 +72,19 @@ class Park(Aggregate):
 
         def apply(self, park: Any) -> None:
             park.head_hash = self.hash
+            park.entries[str(self.originator_version)] = [type(self).__name__, self.entry_key()]
+            # every flag is a finding, whatever its severity: a breach for the auditors, a
+            # shortfall or a noted (Art. 5) eligibility gap for the evaluators (DESIGN.md)
             for flag in self.flags:
                 park.raised_findings.append(flag["finding_id"])
             self.apply_fields(park)
 
         def apply_fields(self, park: Any) -> None:
             """What this kind of event changes in the park."""
+
+        def entry_key(self) -> Any:
+            """What, besides the version, a later correction needs to find this event's state."""
+            return None
 
     class ApplicationFiled(Aggregate.Created, Event):
         name: str
@@ -157,6 +165,9 @@ class Park(Aggregate):
         def apply_fields(self, park: Any) -> None:
             park.objections[self.objection_no] = self.outcome
 
+        def entry_key(self) -> Any:
+            return self.objection_no
+
     class PublicityClosed(Event):
         def apply_fields(self, park: Any) -> None:
             park.status = PUBLICITY_CLOSED
@@ -187,6 +198,9 @@ class Park(Aggregate):
         def apply_fields(self, park: Any) -> None:
             park.sub_parks.append(self.name)
 
+        def entry_key(self) -> Any:
+            return self.name
+
     class SubsidyDisbursed(Event):
         amount_yuan: Decimal
         voucher_no: str
@@ -201,6 +215,9 @@ class Park(Aggregate):
         def apply_fields(self, park: Any) -> None:
             park.self_evaluations.append(self.year)
 
+        def entry_key(self) -> Any:
+            return self.year
+
     class EvaluationGraded(Event):
         cycle: str
         grade: str
@@ -208,6 +225,9 @@ class Park(Aggregate):
 
         def apply_fields(self, park: Any) -> None:
             park.grades[self.cycle] = self.grade
+
+        def entry_key(self) -> Any:
+            return self.cycle
 
     class CommendationIssued(Event):
         notice_no: str
@@ -295,14 +315,24 @@ class Park(Aggregate):
         self.raised_findings: list[str] = []
         self.closed_findings: list[str] = []
         self.corrected_versions: list[int] = []
+        self.entries: dict[str, list[Any]] = {}  # version -> [event type, entry key]
 
     def apply_correction(self, version: int, field: str, right_value: str) -> None:
+        """The state follows a corrected value; fields the state does not hold change nothing.
+
+        `right_value` is the canonical text the ledger recorded (an ISO date, a decimal string,
+        an integer), so this only parses; it never decides.
+        """
         self.corrected_versions.append(version)
-        entry = self.money.get(str(version))
-        if entry is not None and field == "amount_yuan":
-            entry[1] = Decimal(right_value)
-        if field in ("name", "prefecture", "applicant") and version == 1:
-            setattr(self, field, right_value)
+        kind, key = self.entries.get(str(version), [None, None])
+        effect = _CORRECTION_EFFECTS.get((kind, field))
+        if effect is not None:
+            effect(self, version, key, right_value)
+
+    def event_kind(self, version: int) -> str | None:
+        """The type of the event recorded at `version` (None if there is none)."""
+        kind: str | None = self.entries.get(str(version), [None, None])[0]
+        return kind
 
     def total(self, kind: str) -> Decimal:
         """Money of one kind (disbursed, demanded, received) over the park's history, in yuan."""
@@ -349,14 +379,14 @@ class Park(Aggregate):
 
     def open_evaluation(self, ctx: Context, panel: list[str]) -> None:
         """Art. 6(2): the province organises departments and experts to evaluate."""
-        self._require((FILED,), "open an evaluation")
+        self._require((FILED,), "open an evaluation", "Art. 6(2)")
         if len(set(panel)) != len(panel):
             raise ValidationError("panel", "an expert is named twice")
         self._record(self.EvaluationOpened, ctx, [], panel=panel)
 
     def record_expert_opinion(self, ctx: Context, expert: str, organisation: str,
                               scores: dict[str, int], recommendation: str, remarks: str) -> None:
-        self._require((UNDER_EVALUATION,), "record an expert opinion")
+        self._require((UNDER_EVALUATION,), "record an expert opinion", "Art. 6(2)")
         if expert not in self.panel:
             raise ValidationError("expert", f"{expert!r} is not on the evaluation panel")
         if expert in self.opinions:
@@ -367,7 +397,7 @@ class Park(Aggregate):
 
     def conclude_evaluation(self, ctx: Context, outcome: str) -> None:
         """Art. 6(2): the evaluation ends in a recommendation or not."""
-        self._require((UNDER_EVALUATION,), "conclude the evaluation")
+        self._require((UNDER_EVALUATION,), "conclude the evaluation", "Art. 6(2)")
         if not self.opinions:
             raise LifecycleError("no expert opinion has been recorded", field="outcome",
                                  article="Art. 6(2)")
@@ -376,7 +406,7 @@ class Park(Aggregate):
     def start_publicity(self, ctx: Context, calendar: WorkingDayCalendar, starts_on: date,
                         ends_on: date, channel: str) -> None:
         """Art. 6(3): parks that passed evaluation are publicised for 5 working days."""
-        self._require((EVALUATED,), "start publicity")
+        self._require((EVALUATED,), "start publicity", "Art. 6(3)")
         if ends_on < starts_on:
             raise ValidationError("ends_on", "publicity cannot end before it starts")
         breaches = []
@@ -394,10 +424,11 @@ class Park(Aggregate):
     def raise_objection(self, ctx: Context, objection_no: str, received_on: date,
                         objector: dict[str, str], grounds: str) -> None:
         """Art. 6(3): objections are received during the publicity window."""
+        self._require_not_withdrawn()
         if self.publicity is None:
             raise LifecycleError("the park was never in publicity", field="objection_no",
                                  article="Art. 6(3)")
-        self._require((IN_PUBLICITY, PUBLICITY_CLOSED), "raise an objection")
+        self._require((IN_PUBLICITY, PUBLICITY_CLOSED), "raise an objection", "Art. 6(3)")
         starts, ends = self.publicity["starts_on"], self.publicity["ends_on"]
         if not starts <= received_on <= ends:
             raise ValidationError("received_on",
@@ -410,18 +441,19 @@ class Park(Aggregate):
 
     def resolve_objection(self, ctx: Context, objection_no: str, outcome: str,
                           finding: str) -> None:
+        self._require_not_withdrawn()
         state = self.objections.get(objection_no)
         if state is None:
             raise ValidationError("objection_no", f"no objection {objection_no} on this park")
         if state != "open":
             raise DuplicateError(f"objection {objection_no} was already {state}",
                                  field="objection_no")
-        self._require(PENDING, "resolve an objection")
+        self._require(PENDING, "resolve an objection", "Art. 6(3)")
         self._record(self.ObjectionResolved, ctx, [], objection_no=objection_no,
                      outcome=outcome, finding=finding)
 
     def close_publicity(self, ctx: Context) -> None:
-        self._require((IN_PUBLICITY,), "close publicity")
+        self._require((IN_PUBLICITY,), "close publicity", "Art. 6(3)")
         assert self.publicity is not None  # IN_PUBLICITY implies a publicity record
         if ctx.effective_on < self.publicity["starts_on"]:
             raise ValidationError("effective_on", "publicity cannot close before it starts")
@@ -429,7 +461,7 @@ class Park(Aggregate):
 
     def approve_park(self, ctx: Context, calendar: WorkingDayCalendar, approval_no: str) -> None:
         """Art. 6(3): approval after 5 working days of publicity with no objection standing."""
-        self._require((PUBLICITY_CLOSED,), "approve the park")
+        self._require((PUBLICITY_CLOSED,), "approve the park", "Art. 6(3)")
         assert self.publicity is not None
         breaches = []
         open_ = sorted(n for n, s in self.objections.items() if s == "open")
@@ -440,7 +472,8 @@ class Park(Aggregate):
         if upheld:
             breaches.append(Flag("Art. 6(3)", "objection_upheld",
                                  f"objections upheld: {', '.join(upheld)}"))
-        last_day = min(self.publicity["ends_on"], self.publicity["closed_on"])
+        # publicity counts up to its planned end, or earlier if closed or approved earlier
+        last_day = min(self.publicity["ends_on"], self.publicity["closed_on"], ctx.effective_on)
         days = calendar.working_days_between(self.publicity["starts_on"], last_day, "effective_on")
         if days < rules.PUBLICITY_WORKING_DAYS:
             breaches.append(Flag("Art. 6(3)", "publicity_too_short",
@@ -449,7 +482,7 @@ class Park(Aggregate):
         self._record(self.ParkApproved, ctx, breaches, approval_no=approval_no)
 
     def award_plaque(self, ctx: Context, plaque_no: str) -> None:
-        self._require((APPROVED,), "award a plaque")
+        self._require_approved(ctx, "award a plaque", "Art. 6(3)")
         if self.plaque_no is not None:
             raise DuplicateError(f"plaque {self.plaque_no} was already awarded",
                                  field="plaque_no")
@@ -461,7 +494,7 @@ class Park(Aggregate):
 
     def add_sub_park(self, ctx: Context, name: str, request_letter_no: str) -> None:
         """Art. 7: an approved park adds a sub-park on request; Art. 4(2): at most 3."""
-        self._require((APPROVED,), "add a sub-park")
+        self._require_approved(ctx, "add a sub-park", "Art. 7")
         if name in self.sub_parks:
             raise DuplicateError(f"sub-park {name!r} already exists", field="name")
         breaches = []
@@ -479,6 +512,11 @@ class Park(Aggregate):
         if self.status != APPROVED:
             breaches.append(Flag("Art. 9", "subsidy_not_approved",
                                  f"subsidy to a park that is {self.status}, not approved"))
+        elif self.approved_on is not None and ctx.effective_on < self.approved_on:
+            # recorded late is fine; paid before the approval letter is not
+            breaches.append(Flag("Art. 9", "subsidy_not_approved",
+                                 f"subsidy paid on {ctx.effective_on}, before the approval on "
+                                 f"{self.approved_on}"))
         if any(kind == "disbursed" for kind, _ in self.money.values()):
             breaches.append(Flag("Art. 9", "subsidy_repeated",
                                  "the one-time opening subsidy was already disbursed"))
@@ -491,7 +529,7 @@ class Park(Aggregate):
 
     def report_self_evaluation(self, ctx: Context, year: int, summary: str) -> None:
         """Art. 16: the prefecture evaluates the park every year and reports it."""
-        self._require((APPROVED,), "report a self-evaluation")
+        self._require_approved(ctx, "report a self-evaluation", "Art. 16")
         assert self.approved_on is not None
         if not self.approved_on.year <= year <= ctx.effective_on.year:
             raise ValidationError("year", f"must lie between the approval year "
@@ -504,32 +542,36 @@ class Park(Aggregate):
     def grade_evaluation(self, ctx: Context, cycle: str, grade: str,
                          scores: dict[str, int]) -> None:
         """Art. 16: the province grades the park every three years."""
-        self._require((APPROVED,), "grade the park")
+        self._require_approved(ctx, "grade the park", "Art. 16")
         years = rules.cycle_years(cycle)
         if years is None or years[1] - years[0] != rules.EVALUATION_CYCLE_YEARS - 1:
             raise ValidationError("cycle", "must name three calendar years, e.g. 2022-2024")
         if years[1] > ctx.effective_on.year:
             raise ValidationError("cycle", "the cycle has not ended by the effective date")
+        assert self.approved_on is not None  # APPROVED implies an approval date
+        if years[1] < self.approved_on.year:
+            raise ValidationError("cycle", f"ended before the park was approved in "
+                                  f"{self.approved_on.year}")
         if cycle in self.grades:
             raise DuplicateError(f"cycle {cycle} is already graded", field="cycle")
         self._record(self.EvaluationGraded, ctx, [], cycle=cycle, grade=grade, scores=scores)
 
     def issue_commendation(self, ctx: Context, notice_no: str) -> None:
         """Art. 17: an excellent grade earns a commendation."""
-        self._require((APPROVED,), "issue a commendation")
+        self._require_approved(ctx, "issue a commendation", "Art. 17")
         self._record(self.CommendationIssued, ctx, self._excellence_breaches("commendation"),
                      notice_no=notice_no)
 
     def recommend_national(self, ctx: Context, letter_no: str) -> None:
         """Art. 17: excellent parks are recommended first for national level."""
-        self._require((APPROVED,), "recommend the park for national level")
+        self._require_approved(ctx, "recommend the park for national level", "Art. 17")
         self._record(self.NationalRecommendationMade, ctx,
                      self._excellence_breaches("national recommendation"), letter_no=letter_no)
 
     def order_rectification(self, ctx: Context, notice_no: str, grounds: str,
                             deadline: date) -> None:
         """Art. 17: rectification within a deadline."""
-        self._require((APPROVED,), "order rectification")
+        self._require_approved(ctx, "order rectification", "Art. 17")
         if deadline <= ctx.effective_on:
             raise ValidationError("deadline", "must fall after the effective date")
         if self.rectification is not None:
@@ -539,14 +581,16 @@ class Park(Aggregate):
                      deadline=deadline)
 
     def complete_rectification(self, ctx: Context, verified_by: str) -> None:
-        self._require((APPROVED, REVOKED), "complete a rectification")
+        """Art. 17: the park reports the rectification done. A revocation supersedes an open
+        rectification, so a revoked park has none left to complete."""
+        self._require_approved(ctx, "complete a rectification", "Art. 17")
         if self.rectification is None:
             raise LifecycleError("no rectification is open", field="verified_by")
         self._record(self.RectificationCompleted, ctx, [], verified_by=verified_by)
 
     def revoke_plaque(self, ctx: Context, decision_no: str, grounds: list[str]) -> None:
         """Art. 17: the plaque of a badly run park is revoked."""
-        self._require((APPROVED,), "revoke the plaque")
+        self._require_approved(ctx, "revoke the plaque", "Art. 17")
         self._record(self.PlaqueRevoked, ctx, [], decision_no=decision_no, grounds=grounds)
 
     def demand_refund(self, ctx: Context, amount_yuan: Decimal, deadline: date,
@@ -579,16 +623,39 @@ class Park(Aggregate):
 
     def correct_entry(self, ctx: Context, corrects_version: int, field: str, wrong_value: str,
                       right_value: str) -> None:
-        """A wrong entry is answered by a correction naming it; the original stays."""
+        """A wrong entry is answered by a correction naming it; the original stays.
+
+        Allowed after a withdrawal: a correction fixes the record, it does not act on the park.
+        The application has checked `field` and `wrong_value` against the stored event and put
+        `right_value` in canonical form; here the park refuses what would break its own state.
+        """
         if not 1 <= corrects_version <= self.version:
             raise ValidationError("corrects_version",
                                   f"must name a version between 1 and {self.version}")
+        kind = self.event_kind(corrects_version)
+        if kind == "EntryCorrected":
+            raise ValidationError("corrects_version", "names a correction; correct the original "
+                                  "entry again instead")
+        taken = {("SubParkAdded", "name"): self.sub_parks,
+                 ("SelfEvaluationReported", "year"): [str(y) for y in self.self_evaluations],
+                 ("EvaluationGraded", "cycle"): list(self.grades)}.get((kind or "", field), [])
+        if right_value in taken:
+            raise DuplicateError(f"{field} {right_value} is already recorded on this park",
+                                 field="right_value")
         self._record(self.EntryCorrected, ctx, [], corrects_version=corrects_version,
                      field=field, wrong_value=wrong_value, right_value=right_value)
 
     def close_finding(self, ctx: Context, finding_id: str) -> None:
+        """An auditor closes a finding this park raised, or one the clock raised on it.
+
+        Allowed after a withdrawal: findings stay open until an auditor closes them. The clock
+        (projections) raises findings named `{park_code}/clock/...`; the park cannot list those.
+        """
         if not finding_id.startswith(f"{self.park_code}/"):
             raise ValidationError("finding_id", f"is not a finding of park {self.park_code}")
+        clock_raised = finding_id.startswith(f"{self.park_code}/{CLOCK_FINDINGS}/")
+        if finding_id not in self.raised_findings and not clock_raised:
+            raise ValidationError("finding_id", f"park {self.park_code} never raised {finding_id}")
         if finding_id in self.closed_findings:
             raise DuplicateError(f"finding {finding_id} is already closed", field="finding_id")
         self._record(self.FindingClosed, ctx, [], finding_id=finding_id)
@@ -606,11 +673,20 @@ class Park(Aggregate):
             raise LifecycleError("the application was withdrawn; nothing more can be recorded",
                                  field="park_code")
 
-    def _require(self, allowed: tuple[str, ...], action: str) -> None:
+    def _require_approved(self, ctx: Context, action: str, article: str) -> None:
+        """An approved park, and a date on or after its approval (acts on the approved park)."""
+        self._require((APPROVED,), action, article)
+        if self.approved_on is not None and ctx.effective_on < self.approved_on:
+            raise ValidationError("effective_on", f"falls before the approval on "
+                                  f"{self.approved_on}; cannot {action} before it")
+
+    def _require(self, allowed: tuple[str, ...], action: str, article: str | None = None
+                 ) -> None:
         self._require_not_withdrawn()
         if self.status not in allowed:
             raise LifecycleError(f"cannot {action}: the park is {self.status}",
-                                 field="park_code", details={"status": self.status})
+                                 field="park_code", article=article,
+                                 details={"status": self.status, "allowed": list(allowed)})
 
     def _record(self, event_class: type[Park.Event], ctx: Context, breaches: list[Flag],
                 **fields: Any) -> None:
@@ -648,3 +724,78 @@ def _event_state(park_code: str, ctx: Context, flags: list[Flag], prev_hash: str
         "prev_hash": prev_hash,
         **fields,
     }
+
+
+# ----------------------------------------------------------------- what a correction changes
+
+def _set(attribute: str, parse: Any = str) -> Any:
+    def effect(park: Park, _version: int, _key: Any, text: str) -> None:
+        setattr(park, attribute, parse(text))
+    return effect
+
+
+def _publicity(item: str) -> Any:
+    def effect(park: Park, _version: int, _key: Any, text: str) -> None:
+        if park.publicity is not None:
+            park.publicity[item] = date.fromisoformat(text)
+    return effect
+
+
+def _money(park: Park, version: int, _key: Any, text: str) -> None:
+    park.money[str(version)][1] = Decimal(text)
+
+
+def _objection_outcome(park: Park, _version: int, key: Any, text: str) -> None:
+    park.objections[key] = text
+
+
+def _sub_park_name(park: Park, version: int, key: Any, text: str) -> None:
+    park.sub_parks[park.sub_parks.index(key)] = text
+    park.entries[str(version)][1] = text
+
+
+def _self_evaluation_year(park: Park, version: int, key: Any, text: str) -> None:
+    park.self_evaluations[park.self_evaluations.index(key)] = int(text)
+    park.entries[str(version)][1] = int(text)
+
+
+def _grade(park: Park, _version: int, key: Any, text: str) -> None:
+    park.grades[key] = text
+
+
+def _grade_cycle(park: Park, version: int, key: Any, text: str) -> None:
+    park.grades[text] = park.grades.pop(key)
+    park.entries[str(version)][1] = text
+
+
+def _rectification(item: str, parse: Any = str) -> Any:
+    def effect(park: Park, version: int, _key: Any, text: str) -> None:
+        if park.rectification is not None and park.rectification["version"] == version:
+            park.rectification[item] = parse(text)
+    return effect
+
+
+_CORRECTION_EFFECTS: dict[tuple[str | None, str], Any] = {
+    ("ApplicationFiled", "name"): _set("name"),
+    ("ApplicationFiled", "prefecture"): _set("prefecture"),
+    ("ApplicationFiled", "applicant"): _set("applicant"),
+    ("ApplicationFiled", "effective_on"): _set("filed_on", date.fromisoformat),
+    ("EvaluationConcluded", "outcome"): _set("evaluation_outcome"),
+    ("PublicityStarted", "starts_on"): _publicity("starts_on"),
+    ("PublicityStarted", "ends_on"): _publicity("ends_on"),
+    ("PublicityClosed", "effective_on"): _publicity("closed_on"),
+    ("ObjectionResolved", "outcome"): _objection_outcome,
+    ("ParkApproved", "effective_on"): _set("approved_on", date.fromisoformat),
+    ("ParkApproved", "approval_no"): _set("approval_no"),
+    ("PlaqueAwarded", "plaque_no"): _set("plaque_no"),
+    ("PlaqueRevoked", "effective_on"): _set("revoked_on", date.fromisoformat),
+    ("SubParkAdded", "name"): _sub_park_name,
+    ("SubsidyDisbursed", "amount_yuan"): _money,
+    ("RefundDemanded", "amount_yuan"): _money,
+    ("RefundReceived", "amount_yuan"): _money,
+    ("SelfEvaluationReported", "year"): _self_evaluation_year,
+    ("EvaluationGraded", "grade"): _grade,
+    ("EvaluationGraded", "cycle"): _grade_cycle,
+    ("RectificationOrdered", "notice_no"): _rectification("notice_no"),
+    ("RectificationOrdered", "deadline"): _rectification("deadline", date.fromisoformat),
+}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -17,6 +17,11 @@ def receipt_id(key: str) -> UUID:
 
 class IdempotencyReceipt(Aggregate):
     """Proof that a command with this key was recorded, with what it returned."""
+
+    if TYPE_CHECKING:  # assigned by Issued.apply; annotations here would become __init__ args
+        key: str
+        body_hash: str
+        result: dict[str, Any]
 
     class Issued(Aggregate.Created):
         key: str

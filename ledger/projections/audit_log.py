@@ -61,23 +61,37 @@ class AuditLog(Projection):
     def handlers(self) -> dict[str, Handler]:
         return {kind: self._any for kind in park_event_names()}
 
+    def begin(self, conn: sa.Connection) -> None:
+        self._rows: list[dict[str, Any]] = []
+        self._prefectures: dict[str, str] = {}
+
+    def flush(self, conn: sa.Connection) -> None:
+        if self._rows:
+            conn.execute(AUDIT_LOG.insert(), self._rows)
+            self._rows = []
+
     def _any(self, conn: sa.Connection, position: int, event: Park.Event) -> None:
         record = event_record(event, position)
-        if type(event).__name__ == "ApplicationFiled":
-            prefecture = event.prefecture  # type: ignore[attr-defined]
-        else:
-            prefecture = conn.scalar(sa.select(AUDIT_LOG.c.prefecture).where(
-                AUDIT_LOG.c.park_code == event.park_code, AUDIT_LOG.c.version == 1)) or ""
-        conn.execute(AUDIT_LOG.insert().values(
+        self._rows.append(dict(
             position=position, park_code=event.park_code, version=event.originator_version,
-            event_type=type(event).__name__, prefecture=prefecture,
+            event_type=type(event).__name__, prefecture=self._prefecture(conn, event),
             effective_on=event.effective_on, recorded_at=utc(event.recorded_at),
             actor_user=event.actor["user"], actor_role=event.actor["role"],
             actor_organisation=event.actor["organisation"], flag_count=len(event.flags),
             corrects_version=getattr(event, "corrects_version", None), corrected_by=[],
             search_text=_search_text(record), record=record))
         if type(event).__name__ == "EntryCorrected":
+            self.flush(conn)
             self._mark_corrected(conn, event)
+
+    def _prefecture(self, conn: sa.Connection, event: Any) -> str:
+        code = event.park_code
+        if type(event).__name__ == "ApplicationFiled":
+            self._prefectures[code] = event.prefecture
+        elif code not in self._prefectures:
+            self._prefectures[code] = conn.scalar(sa.select(AUDIT_LOG.c.prefecture).where(
+                AUDIT_LOG.c.park_code == code, AUDIT_LOG.c.version == 1)) or ""
+        return self._prefectures[code]
 
     def _mark_corrected(self, conn: sa.Connection, event: Any) -> None:
         target = (AUDIT_LOG.c.park_code == event.park_code) & (
@@ -88,6 +102,7 @@ class AuditLog(Projection):
         if event.corrects_version == 1 and event.field == "prefecture":
             conn.execute(AUDIT_LOG.update().where(AUDIT_LOG.c.park_code == event.park_code)
                          .values(prefecture=event.right_value))
+            self._prefectures[event.park_code] = event.right_value
 
 
 def _search_text(record: dict[str, Any]) -> str:

@@ -149,7 +149,8 @@ class Facts:
             return []
         approved, revoked = held
         grades = self.of("EvaluationGraded")
-        duties, n = [], 1
+        duties: list[dict[str, Any]] = []
+        n = 1
         while True:
             due = _add_years(approved, rules.EVALUATION_CYCLE_YEARS * n)
             if (revoked is not None and due > revoked) or (

@@ -78,32 +78,66 @@ class Findings(Projection):
     def handlers(self) -> dict[str, Handler]:
         return {kind: self._any for kind in park_event_names()}
 
+    def begin(self, conn: sa.Connection) -> None:
+        self._parks: dict[str, dict[str, Any]] = {}  # park -> its FACTS row, this batch
+        self._new: set[str] = set()
+        self._dirty: set[str] = set()
+        self._findings: list[dict[str, Any]] = []
+        self._closures: list[dict[str, Any]] = []
+
+    def flush(self, conn: sa.Connection) -> None:
+        new = [row for code, row in self._parks.items() if code in self._new]
+        old = [{"key": code, "facts": self._parks[code]["facts"]}
+               for code in self._dirty - self._new]
+        for table, rows in ((FACTS, new), (FINDINGS, self._findings),
+                            (CLOSURES, self._closures)):
+            if rows:
+                conn.execute(table.insert(), rows)
+        if old:
+            conn.execute(FACTS.update().where(FACTS.c.park_code == sa.bindparam("key"))
+                         .values(facts=sa.bindparam("facts")), old)
+        self.begin(conn)
+
+    def _closed(self, position: int, event: Any) -> None:
+        self._closures.append(dict(
+            finding_id=event.finding_id, park_code=event.park_code,
+            version=event.originator_version, position=position, closed_on=event.effective_on,
+            closed_at=utc(event.recorded_at), closed_by=event.actor["user"], reason=event.reason))
+
+    def _park(self, conn: sa.Connection, event: Any) -> dict[str, Any]:
+        code = event.park_code
+        if type(event).__name__ == "ApplicationFiled":
+            self._new.add(code)
+            self._parks[code] = {"park_code": code, "prefecture": event.prefecture,
+                                 "facts": dated.empty()}
+        elif code not in self._parks:
+            self._parks[code] = dict(conn.execute(sa.select(FACTS).where(
+                FACTS.c.park_code == code)).mappings().one())
+        return self._parks[code]
+
     def _any(self, conn: sa.Connection, position: int, event: Any) -> None:
         kind = type(event).__name__
-        if kind == "ApplicationFiled":
-            conn.execute(FACTS.insert().values(park_code=event.park_code,
-                                               prefecture=event.prefecture, facts=dated.empty()))
-        key = FACTS.c.park_code == event.park_code
-        prefecture, facts = conn.execute(sa.select(FACTS.c.prefecture, FACTS.c.facts)
-                                         .where(key)).one()
+        if not (event.flags or kind in dated.FACT_FIELDS or kind in (
+                "ApplicationFiled", "EntryCorrected")):
+            if kind == "FindingClosed":
+                self._closed(position, event)
+            return
+        park = self._park(conn, event)
         for flag in event.flags:
-            conn.execute(FINDINGS.insert().values(
-                finding_id=flag["finding_id"], park_code=event.park_code, prefecture=prefecture,
-                article=flag["article"], rule=flag["rule"], severity=flag["severity"],
-                message=flag["message"], raised_by_version=event.originator_version,
-                raised_by_position=position, raised_by_event=kind,
-                override_reason=event.override_reason, raised_on=event.effective_on,
-                raised_at=utc(event.recorded_at)))
-        if dated.record(facts, event):
-            conn.execute(FACTS.update().where(key).values(facts=facts))
+            self._findings.append(dict(
+                finding_id=flag["finding_id"], park_code=event.park_code,
+                prefecture=park["prefecture"], article=flag["article"], rule=flag["rule"],
+                severity=flag["severity"], message=flag["message"],
+                raised_by_version=event.originator_version, raised_by_position=position,
+                raised_by_event=kind, override_reason=event.override_reason,
+                raised_on=event.effective_on, raised_at=utc(event.recorded_at)))
+        if dated.record(park["facts"], event):
+            self._dirty.add(event.park_code)
         if kind == "FindingClosed":
-            conn.execute(CLOSURES.insert().values(
-                finding_id=event.finding_id, park_code=event.park_code,
-                version=event.originator_version, position=position,
-                closed_on=event.effective_on, closed_at=utc(event.recorded_at),
-                closed_by=event.actor["user"], reason=event.reason))
+            self._closed(position, event)
         if kind == "EntryCorrected" and event.corrects_version == 1 and \
                 event.field == "prefecture":
+            self.flush(conn)  # write what is pending, then move the park's rows
             for table in (FACTS, FINDINGS):
                 conn.execute(table.update().where(table.c.park_code == event.park_code)
                              .values(prefecture=event.right_value))

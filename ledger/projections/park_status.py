@@ -43,6 +43,7 @@ PARK_STATUS = sa.Table(
     sa.Column("plaque_no", sa.String(100)),
     sa.Column("revoked_on", sa.Date),
     sa.Column("sub_parks", sa.JSON, nullable=False),
+    sa.Column("sources", sa.JSON, nullable=False),  # column -> version of the event it shows
     sa.Column("eligibility", sa.JSON, nullable=False),  # the filing's Art. 4 flags
     sa.Column("grades", sa.JSON, nullable=False),  # version -> {cycle, grade}
     sa.Column("rectification", sa.JSON),  # the open one: {notice_no, deadline, version}
@@ -57,6 +58,10 @@ STATUS_OF = {
     "ApplicationRejected": domain.REJECTED, "PlaqueRevoked": domain.REVOKED,
 }
 FILING_FIELDS = ("name", "prefecture", "applicant")
+# The columns a later event sets, by the event field each one shows (a correction names fields).
+SHOWN = {"ParkApproved": {"approval_no": "approval_no", "effective_on": "approved_on"},
+         "PlaqueAwarded": {"plaque_no": "plaque_no"},
+         "PlaqueRevoked": {"effective_on": "revoked_on"}}
 
 
 class ParkStatus(Projection):
@@ -69,36 +74,55 @@ class ParkStatus(Projection):
         return {kind: (self._filed if kind == "ApplicationFiled" else self._changed)
                 for kind in park_event_names()}
 
+    def begin(self, conn: sa.Connection) -> None:
+        self._rows: dict[str, dict[str, Any]] = {}  # the parks this batch touched
+        self._new: set[str] = set()
+
+    def flush(self, conn: sa.Connection) -> None:
+        new = [row for code, row in self._rows.items() if code in self._new]
+        old = [{**row, "key": code} for code, row in self._rows.items() if code not in self._new]
+        if new:
+            conn.execute(PARK_STATUS.insert(), new)
+        if old:
+            columns = [c.name for c in PARK_STATUS.columns if c.name != "park_code"]
+            conn.execute(PARK_STATUS.update()
+                         .where(PARK_STATUS.c.park_code == sa.bindparam("key"))
+                         .values({name: sa.bindparam(name) for name in columns}), old)
+        self._rows, self._new = {}, set()
+
+    def _row(self, conn: sa.Connection, park_code: str) -> dict[str, Any]:
+        if park_code not in self._rows:
+            self._rows[park_code] = dict(conn.execute(sa.select(PARK_STATUS).where(
+                PARK_STATUS.c.park_code == park_code)).mappings().one())
+        return self._rows[park_code]
+
     def _filed(self, conn: sa.Connection, position: int, event: Any) -> None:
         facts = dated.empty()
         dated.record(facts, event)
-        conn.execute(PARK_STATUS.insert().values(
+        self._new.add(event.park_code)
+        self._rows[event.park_code] = dict(
+            {column.name: None for column in PARK_STATUS.columns},
             park_code=event.park_code, name=event.name, prefecture=event.prefecture,
             applicant=event.applicant, status=domain.FILED, version=1,
-            filed_on=event.effective_on, sub_parks=list(event.sub_parks),
+            filed_on=event.effective_on, sub_parks=list(event.sub_parks), sources={},
             eligibility=[f for f in event.flags if f["severity"] != rules.BREACH], grades={},
             rectification=None, facts=facts, last_effective_on=event.effective_on,
-            last_recorded_at=utc(event.recorded_at)))
+            last_recorded_at=utc(event.recorded_at))
 
     def _changed(self, conn: sa.Connection, position: int, event: Any) -> None:
-        key = PARK_STATUS.c.park_code == event.park_code
-        row = dict(conn.execute(sa.select(PARK_STATUS).where(key)).mappings().one())
+        row = self._row(conn, event.park_code)
         kind = type(event).__name__
         change: dict[str, Any] = {
             "version": event.originator_version, "last_recorded_at": utc(event.recorded_at),
             "last_effective_on": max(row["last_effective_on"], event.effective_on)}
         if kind in STATUS_OF:
             change["status"] = STATUS_OF[kind]
-        facts = row["facts"]
-        if dated.record(facts, event):
-            change["facts"] = facts
-        if kind == "ParkApproved":
-            change.update(approved_on=event.effective_on, approval_no=event.approval_no)
-        elif kind == "PlaqueAwarded":
-            change["plaque_no"] = event.plaque_no
-        elif kind == "PlaqueRevoked":
-            change["revoked_on"] = event.effective_on
-        elif kind == "SubParkAdded":
+        dated.record(row["facts"], event)
+        for field, column in SHOWN.get(kind, {}).items():
+            change[column] = getattr(event, field)
+            change["sources"] = {**row["sources"], column: event.originator_version}
+            row["sources"] = change["sources"]
+        if kind == "SubParkAdded":
             change["sub_parks"] = [*row["sub_parks"], event.name]
         elif kind == "EvaluationGraded":
             change["grades"] = {**row["grades"], str(event.originator_version):
@@ -111,7 +135,7 @@ class ParkStatus(Projection):
             change["rectification"] = None
         elif kind == "EntryCorrected":
             change.update(_corrected(row, event))
-        conn.execute(PARK_STATUS.update().where(key).values(**change))
+        row.update(change)
 
 
 def _corrected(row: dict[str, Any], event: Any) -> dict[str, Any]:
@@ -119,6 +143,10 @@ def _corrected(row: dict[str, Any], event: Any) -> dict[str, Any]:
     version, field, value = event.corrects_version, event.field, event.right_value
     if version == 1 and field in FILING_FIELDS:
         return {field: value}
+    for kind_fields in SHOWN.values():
+        column = kind_fields.get(field)
+        if column is not None and row["sources"].get(column) == version:
+            return {column: date.fromisoformat(value) if field == "effective_on" else value}
     grade = row["grades"].get(str(version))
     if grade is not None and field in grade:
         return {"grades": {**row["grades"], str(version): {**grade, field: value}}}

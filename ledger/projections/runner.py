@@ -4,18 +4,23 @@ Every read model keeps, in `rm_position`, the global notification id of the last
 applied. A catch-up batch locks those rows, applies the next events to each read model whose
 position is behind, and moves the positions forward, all in one transaction: a crash between
 batches leaves rows and position consistent, so nothing is counted twice or skipped. The lock
-(`SELECT ... FOR UPDATE` on PostgreSQL, an early write on SQLite, which has one writer at a time)
-makes two processes wait for each other instead of applying an event twice.
+(`SELECT ... FOR UPDATE` on PostgreSQL; on SQLite, which has one writer at a time, an `UPDATE
+... RETURNING` that takes the write lock as it reads) makes two processes wait for each other
+instead of applying an event twice. A read model may
+keep rows in memory during a batch (`begin` .. `flush`) and write them in bulk: the lock on its
+position row means only one batch of a read model runs at a time, across threads and processes.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import sqlalchemy as sa
 from tqdm import tqdm
@@ -26,6 +31,7 @@ from ledger.domain.park import Park
 if TYPE_CHECKING:
     from ledger.application import Ledger
 
+LOG = logging.getLogger(__name__)
 METADATA = sa.MetaData()
 POSITIONS = sa.Table(
     "rm_position", METADATA,
@@ -48,6 +54,12 @@ class Projection:
     def handlers(self) -> dict[str, Handler]:
         """Event class name -> method; events not named here are ignored (position still moves)."""
         raise NotImplementedError
+
+    def begin(self, conn: sa.Connection) -> None:
+        """A batch starts (in its own transaction): forget anything kept from an earlier one."""
+
+    def flush(self, conn: sa.Connection) -> None:
+        """A batch ends: write what was kept in memory, in the batch's transaction."""
 
     def apply(self, conn: sa.Connection, position: int, event: Park.Event) -> None:
         handler = self._handlers.get(type(event).__name__)
@@ -72,7 +84,9 @@ class Projections:
             from ledger.projections import all_projections
             projections = all_projections()
         self.projections = {p.name: p for p in projections}
-        self.ensure_tables()
+        stale = self.ensure_tables()
+        if stale:
+            self.catch_up(stale)
 
     @property
     def names(self) -> list[str]:
@@ -90,16 +104,28 @@ class Projections:
             chosen.append(self.projections[name])
         return chosen
 
-    def ensure_tables(self) -> None:
-        """Create missing read-model tables and tracking rows (safe to run from many processes)."""
+    def ensure_tables(self) -> list[str]:
+        """Create missing tables and position rows; empty every read model whose tables have
+        other columns than this code gives them (written by an older version), and return
+        their names. Safe to run from several processes at once."""
         with self.engine.begin() as conn:
             self._setup_lock(conn)
+            inspector = sa.inspect(conn)
+            stale = [p for p in self.projections.values()
+                     if any(_outdated(inspector, table) for table in p.tables)]
+            for projection in stale:
+                for table in reversed(projection.tables):
+                    table.drop(conn, checkfirst=True)
             tables = [POSITIONS] + [t for p in self.projections.values() for t in p.tables]
             METADATA.create_all(conn, tables=tables, checkfirst=True)
             known = set(conn.scalars(sa.select(POSITIONS.c.name)))
             for name in self.projections:
                 if name not in known:
                     conn.execute(POSITIONS.insert().values(name=name, position=0))
+            names = [p.name for p in stale]
+            conn.execute(POSITIONS.update().where(POSITIONS.c.name.in_(names))
+                         .values(position=0))
+        return names
 
     def positions(self) -> dict[str, int]:
         with self.engine.connect() as conn:
@@ -115,24 +141,34 @@ class Projections:
         with tqdm(total=head, unit="event", disable=not progress, desc="catch-up") as bar:
             while True:
                 with self.engine.begin() as conn:
-                    positions = self._lock(conn, chosen)
-                    start = min(positions.values())
-                    batch = list(islice(self.ledger.park_events(after=start, page=batch_size),
-                                        batch_size))
-                    if not batch:
-                        return read
-                    for position, event in batch:
-                        for projection in chosen:
-                            if position > positions[projection.name]:
-                                projection.apply(conn, position, event)
-                    last = batch[-1][0]
-                    behind = [p.name for p in chosen if positions[p.name] < last]
-                    conn.execute(POSITIONS.update().where(POSITIONS.c.name.in_(behind))
-                                 .values(position=last))
-                read += len(batch)
-                bar.update(max(0, last - bar.n))
-                if len(batch) < batch_size:
-                    return read  # the log is exhausted: spare an empty transaction
+                    applied = self._next_batch(conn, chosen, batch_size)
+                read += len(applied)
+                if applied:
+                    bar.update(max(0, applied[-1] - bar.n))
+                if len(applied) < batch_size:  # the log is exhausted
+                    bar.update(max(0, head - bar.n))  # what is left are not park events
+                    return read
+
+    def _next_batch(self, conn: sa.Connection, chosen: list[Projection],
+                    batch_size: int) -> list[int]:
+        """Apply the next events after the lowest position; return their positions."""
+        positions = self._lock(conn, chosen)
+        batch = list(islice(self.ledger.park_events(after=min(positions.values()),
+                                                    page=batch_size), batch_size))
+        if not batch:
+            return []
+        for projection in chosen:
+            projection.begin(conn)
+        for position, event in batch:
+            for projection in chosen:
+                if position > positions[projection.name]:
+                    projection.apply(conn, position, event)
+        for projection in chosen:
+            projection.flush(conn)
+        last = batch[-1][0]
+        behind = [p.name for p in chosen if positions[p.name] < last]
+        conn.execute(POSITIONS.update().where(POSITIONS.c.name.in_(behind)).values(position=last))
+        return [position for position, _ in batch]
 
     def rebuild(self, names: Iterable[str] | None = None, progress: bool = False,
                 batch_size: int = BATCH_SIZE) -> int:
@@ -157,6 +193,30 @@ class Projections:
                                        key=repr)
                     for projection in self.select(names) for table in projection.tables}
 
+    def after_command(self) -> None:
+        """The ledger's after-commit hook: catch up. A read model that fails is logged, not
+        raised: the command is already recorded, and reporting it as failed would invite a
+        second, duplicate recording; the read models lag until the next catch-up succeeds
+        (the next command, `ledger worker`, or `ledger rebuild` once the fault is fixed)."""
+        try:
+            self.catch_up()
+        except Exception:
+            LOG.exception("read models could not catch up; they lag behind the log")
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Inside the block commands skip the catch-up after each save (a bulk import, say);
+        the read models catch up once when it ends."""
+        callbacks, ours = self.ledger.after_commit, cast(object, self.after_command)
+        held = [c for c in callbacks if c == ours]
+        for callback in held:
+            callbacks.remove(callback)
+        try:
+            yield
+        finally:
+            callbacks.extend(held)
+            self.catch_up()
+
     def run_worker(self, interval: float = 1.0, stop: Callable[[], bool] = lambda: False,
                    sleep: Callable[[float], None] = time.sleep) -> None:
         """Keep the read models current: catch up, wait `interval` seconds, until `stop()`."""
@@ -168,11 +228,13 @@ class Projections:
         names = sorted(p.name for p in chosen)
         where = POSITIONS.c.name.in_(names)
         if conn.dialect.name == "sqlite":
-            # A write first takes SQLite's single write lock before the positions are read.
-            conn.execute(POSITIONS.update().where(where)
-                         .values(position=POSITIONS.c.position))
-        rows = conn.execute(sa.select(POSITIONS.c.name, POSITIONS.c.position).where(where)
-                            .order_by(POSITIONS.c.name).with_for_update())
+            # A write takes SQLite's single write lock as it reads the positions.
+            rows = conn.execute(POSITIONS.update().where(where)
+                                .values(position=POSITIONS.c.position)
+                                .returning(POSITIONS.c.name, POSITIONS.c.position))
+        else:
+            rows = conn.execute(sa.select(POSITIONS.c.name, POSITIONS.c.position).where(where)
+                                .order_by(POSITIONS.c.name).with_for_update())
         return dict(rows.tuples().all())
 
     @staticmethod
@@ -182,6 +244,12 @@ class Projections:
 
 
 # ------------------------------------------------------------------------- shared helpers
+
+
+def _outdated(inspector: sa.Inspector, table: sa.Table) -> bool:
+    if not inspector.has_table(table.name):
+        return False
+    return {c["name"] for c in inspector.get_columns(table.name)} != set(table.columns.keys())
 
 
 def park_event_names() -> list[str]:

@@ -92,15 +92,21 @@ class Subsidies(Projection):
         key = (SUBSIDY_ENTRIES.c.park_code == event.park_code) & (
             SUBSIDY_ENTRIES.c.version == event.corrects_version)
         before = conn.execute(sa.select(SUBSIDY_ENTRIES.c.corrected_by).where(key)).first()
-        values: dict[str, Any] = {
-            "amount_yuan": lambda v: {"amount_fen": to_fen(v)},
-            "deadline": lambda v: {"deadline": date.fromisoformat(v)},
-            "effective_on": lambda v: {"effective_on": date.fromisoformat(v)},
-            "voucher_no": lambda v: {"reference": v}, "notice_no": lambda v: {"reference": v},
-        }.get(event.field, lambda v: {})(event.right_value)
+        values = _corrected_columns(event.field, event.right_value)
         if before is not None and values:
             conn.execute(SUBSIDY_ENTRIES.update().where(key).values(
                 corrected_by=[*before[0], event.originator_version], **values))
+
+
+def _corrected_columns(field: str, value: str) -> dict[str, Any]:
+    """The entry's columns a correction of `field` to `value` rewrites (none if not money's)."""
+    if field == "amount_yuan":
+        return {"amount_fen": to_fen(value)}
+    if field in ("deadline", "effective_on"):
+        return {field: date.fromisoformat(value)}
+    if field in ("voucher_no", "notice_no"):
+        return {"reference": value}
+    return {}
 
 
 # ------------------------------------------------------------------------- queries

@@ -47,7 +47,7 @@ def test_every_subcommand_accepts_database_url():
     parser = build_parser()
 
     for name in SUBCOMMANDS:
-        positional = ["-"] if name == "import" else []
+        positional = {"import": ["-"], "report": ["findings"]}.get(name, [])
         args = parser.parse_args([name, *positional, "--database-url", "sqlite:///x.db"])
 
         assert args.database_url == "sqlite:///x.db"

@@ -11,12 +11,17 @@ import itertools
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.domain.errors import LedgerError
 from ledger.projections import audit_log, findings, park_status, subsidies
+from ledger.projections.runner import POSITIONS, Projections
+from ledger.projections.subsidies import Subsidies
 from tests.builders import AUDITOR, CLERK, FINANCE, filing, grade_scores, scores
+from tests.integration.test_projections import FailingSubsidies
 
 STEPS = ("file", "open", "opinion", "conclude", "publicity", "close", "approve", "plaque",
          "disburse", "self_evaluation", "grade", "rectify", "rectified", "revoke", "demand",
@@ -165,3 +170,25 @@ def test_park_status_and_audit_log_agree_with_the_aggregates(ledger, depths, ste
                                                              source="event")}
         assert raised == set(park["raised_findings"])
 
+
+
+@settings(max_examples=5, **SETTINGS)
+@given(depths=depths, steps=st.lists(step, min_size=5, max_size=30),
+       crash=st.floats(0.0, 1.0), batch_size=st.integers(1, 7))
+def test_catch_up_after_a_crash_anywhere_equals_a_rebuild(ledger, depths, steps, crash,
+                                                          batch_size):
+    _run(ledger, depths, steps)
+    expected = ledger.projections.dump()
+    with ledger.engine.begin() as conn:
+        for table in Subsidies.tables:
+            conn.execute(sa.delete(table))
+        conn.execute(POSITIONS.update().where(POSITIONS.c.name == "subsidies").values(position=0))
+    positions = [position for position, _ in ledger.park_events()]
+    fail_at = positions[int(crash * (len(positions) - 1))]
+    crashing = Projections(ledger, [FailingSubsidies(fail_at)])
+
+    with pytest.raises(RuntimeError):
+        crashing.catch_up(batch_size=batch_size)
+    crashing.catch_up(batch_size=batch_size)
+
+    assert ledger.projections.dump() == expected

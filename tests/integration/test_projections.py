@@ -152,3 +152,74 @@ def test_worker_catches_up_events_written_by_another_process(ledger, config, clo
 
     assert park_status.status(ledger, "KM-2026-01")["status"] == "approved"
     assert set(ledger.projections.positions().values()) == {event_count(ledger)}
+
+
+def test_deferred_catch_up_brings_read_models_current_at_the_end_of_the_block(ledger):
+    with ledger.projections.deferred():
+        to_approved(ledger)
+        during = ledger.projections.positions()
+
+    assert set(during.values()) == {0}
+    assert set(ledger.projections.positions().values()) == {event_count(ledger)}
+    assert park_status.status(ledger, "KM-2026-01")["status"] == "approved"
+    assert ledger.after_commit == [ledger.projections.after_command]
+
+
+def test_commands_from_two_processes_at_once_keep_read_models_exact(ledger, config, clock):
+    other = Ledger(config, clock=clock)
+    errors: list[BaseException] = []
+
+    def write(app: Ledger, code: str) -> None:
+        try:
+            to_revoked(app, code)
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    try:
+        threads = [threading.Thread(target=write, args=(app, code))
+                   for app, code in ((ledger, "KM-2026-01"), (other, "QJ-2026-01"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        other.close()
+    incremental = ledger.projections.dump()
+    positions = set(ledger.projections.positions().values())
+
+    ledger.projections.rebuild()
+
+    assert errors == []
+    assert positions == {event_count(ledger)}  # current without any extra catch-up
+    assert ledger.projections.dump() == incremental
+    assert subsidies.ledger_report(ledger)["province"]["disbursed"] == "4000000.00"
+
+
+def test_a_read_model_with_an_older_table_layout_is_rebuilt_on_start(ledger, config, clock):
+    _history(ledger)
+    expected = ledger.projections.dump()
+    with ledger.engine.begin() as conn:  # as if written by an older version of the code
+        conn.execute(sa.text("ALTER TABLE rm_subsidy_entry ADD COLUMN obsolete INTEGER"))
+        conn.execute(sa.delete(subsidies.SUBSIDY_ENTRIES))
+
+    restarted = Ledger(config, clock=clock)
+    try:
+        assert restarted.projections.dump() == expected
+    finally:
+        restarted.close()
+
+
+def test_a_failing_read_model_does_not_fail_the_recorded_command(ledger, caplog):
+    to_approved(ledger)
+    broken = Projections(ledger, [FailingSubsidies(fail_at=event_count(ledger) + 1)])
+    ledger.after_commit[:] = [broken.after_command]
+
+    result = ledger.disburse_subsidy(FINANCE, park_code="KM-2026-01", effective_on="2026-04-01",
+                                     amount_yuan="2000000.00", voucher_no="财-1")
+    behind = broken.positions()["subsidies"]
+    broken.catch_up()
+
+    assert result["event_type"] == "SubsidyDisbursed"
+    assert "read models could not catch up" in caplog.text
+    assert behind == result["position"] - 1
+    assert subsidies.parks(ledger)[0]["disbursed"] == "2000000.00"

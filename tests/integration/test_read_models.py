@@ -194,3 +194,34 @@ def test_report_refuses_an_unknown_format(ledger):
         report.write_report(ledger, "findings", "xml", io.StringIO())
 
     assert error.value.field == "format"
+
+
+def test_corrected_approval_number_and_date_show_in_park_status(ledger):
+    to_approved(ledger)
+
+    for field, wrong, right in (("approval_no", "云人社函〔2026〕1号", "云人社函〔2026〕2号"),
+                                ("effective_on", "2026-03-10", "2026-03-11")):
+        ledger.correct_entry(CLERK, park_code="KM-2026-01", effective_on="2026-03-12",
+                             corrects_version=7, field=field, wrong_value=wrong,
+                             right_value=right)
+
+    status = park_status.status(ledger, "KM-2026-01")
+    assert (status["approval_no"], status["approved_on"]) == ("云人社函〔2026〕2号", "2026-03-11")
+
+
+def test_audit_log_report_as_csv_masks_the_objector_and_marks_corrections(ledger, clock):
+    _audit_history(ledger, clock)
+    ledger.correct_entry(CLERK, park_code="KM-2026-01", effective_on="2026-03-05",
+                         corrects_version=6, field="grounds", wrong_value="营业收入数据不实",
+                         right_value="营业收入数据有误")
+    out = io.StringIO()
+
+    count = report.write_report(ledger, "audit_log", "csv", out,
+                                where=AuditFilter(park_code="KM-2026-01"))
+
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert count == len(rows) == 7
+    objection = next(r for r in rows if r["event_type"] == "ObjectionRaised")
+    assert "张三" not in out.getvalue() and json.loads(objection["fields"])["objector"]["name"] \
+        == "***"
+    assert objection["corrected_by"] == "7" and objection["actor_user"] == CLERK["user"]

@@ -144,3 +144,39 @@ def test_time_travel_refuses_unknown_parks_and_naive_times(ledger):
     with pytest.raises(ValidationError) as error:
         timetravel.as_known_at(ledger, CODE, datetime(2026, 1, 1))
     assert error.value.field == "known_at"
+
+
+def test_as_effective_on_applies_a_correction_from_its_date_never_before_its_entry(ledger):
+    to_approved(ledger)
+    paid = ledger.disburse_subsidy(FINANCE, park_code=CODE, effective_on="2026-04-01",
+                                   amount_yuan="200000.00", voucher_no="财-1",
+                                   override_reason="金额待核")
+    ledger.correct_entry(FINANCE, park_code=CODE, effective_on="2026-04-10",
+                         corrects_version=paid["version"], field="amount_yuan",
+                         wrong_value="200000.00", right_value="2000000.00")
+    ledger.correct_entry(FINANCE, park_code=CODE, effective_on="2026-03-20",  # dated earlier
+                         corrects_version=paid["version"], field="voucher_no",
+                         wrong_value="财-1", right_value="财-0001")
+
+    def disbursed(day):
+        return timetravel.as_effective_on(ledger, CODE, day)["state"]["subsidy"]["disbursed"]
+
+    assert disbursed(date(2026, 3, 25)) == "0.00"
+    assert disbursed(date(2026, 4, 2)) == "200000.00"
+    assert disbursed(date(2026, 4, 10)) == "2000000.00"
+    early = timetravel.as_effective_on(ledger, CODE, date(2026, 4, 2))
+    assert early["versions"][-2:] == [paid["version"], paid["version"] + 2]
+    assert early["timeline"][-2]["corrected_by"] == [paid["version"] + 2]
+
+
+def test_timeline_keeps_the_corrected_entry_and_marks_it(ledger):
+    to_approved(ledger)
+    fix = ledger.correct_entry(CLERK, park_code=CODE, effective_on="2026-03-11",
+                               corrects_version=7, field="approval_no",
+                               wrong_value="云人社函〔2026〕1号", right_value="云人社函〔2026〕2号")
+
+    events = timetravel.timeline(ledger, CODE)
+
+    assert events[6]["fields"]["approval_no"] == "云人社函〔2026〕1号"
+    assert events[6]["corrected_by"] == [fix["version"]]
+    assert events[-1]["event_type"] == "EntryCorrected"
