@@ -15,7 +15,7 @@ DEFAULT = "zh"
 
 UI: dict[str, tuple[str, str]] = {
     # chrome
-    "app.title": ("省级人力资源服务产业园台账", "Provincial HR Service Industrial Park Ledger"),
+    "app.title": ("省级人力资源服务产业园台账", "HR Service Park Ledger"),
     "app.short": ("园区台账", "Park Ledger"),
     "nav.dashboard": ("总览", "Dashboard"),
     "nav.parks": ("园区", "Parks"),
