@@ -232,3 +232,13 @@ def test_a_short_password_is_refused_with_the_accounts_message(app):
 
     assert response.status_code == 422
     assert "at least 8 characters" in response.get_data(as_text=True)
+
+
+def test_an_unknown_park_is_a_page_saying_so_not_a_json_error(app):
+    client = log_in(app, "auditor")
+
+    pages = [client.get(path) for path in ("/parks/XX-0000-00", "/parks/XX-0000-00/replay",
+                                           "/parks/XX-0000-00/print")]
+
+    assert [p.status_code for p in pages] == [404, 404, 404]
+    assert all(p.mimetype == "text/html" for p in pages)

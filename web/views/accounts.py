@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ledger.commands import ROLES
 from ledger.domain.errors import LedgerError
 from web.auth import accounts
 from web.views import i18n
-from web.views.common import page
+from web.views.common import blueprint, page
 
-bp = Blueprint("ui_accounts", __name__)
+bp = blueprint("ui_accounts")
 
 
 @bp.get("/accounts")

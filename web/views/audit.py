@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+from flask import Response, render_template, request, stream_with_context, url_for
 from flask.typing import ResponseReturnValue
 
 from ledger.domain import rules
@@ -17,6 +17,7 @@ from ledger.projections import audit_log
 from web.views import charts
 from web.views.common import (
     account,
+    blueprint,
     date_arg,
     int_arg,
     ledger,
@@ -26,7 +27,7 @@ from web.views.common import (
     sees_objectors,
 )
 
-bp = Blueprint("ui_audit", __name__)
+bp = blueprint("ui_audit")
 PER_PAGE = (25, 50, 100, 200)
 FILTER_KEYS = ("park_code", "prefecture", "event_type", "actor", "effective_from",
                "effective_to", "recorded_from", "recorded_to", "text")

@@ -9,16 +9,40 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ledger.accounts import Account
 from ledger.application import Ledger
+from ledger.domain.errors import LedgerError
 from ledger.privacy import mask_record, sees_protected
 from ledger.projections.runner import today
 
 F = TypeVar("F", bound=Callable[..., Any])
 WRITERS = ("clerk", "finance")
+
+
+def blueprint(name: str) -> Blueprint:
+    """A UI blueprint whose unexpected refusals (an unknown park in a link, say) are pages."""
+    bp = Blueprint(name, __name__)
+    bp.register_error_handler(LedgerError, refusal_page)
+    return bp
+
+
+def error_text(error: LedgerError) -> str:
+    """A refusal as one line: its kind in the page's language, then the ledger's own words."""
+    from web.views import i18n
+
+    kind = i18n.UI.get(f"error.{error.code}")
+    label = i18n.text(f"error.{error.code}") if kind else i18n.text("error.ledger_error")
+    return f"{label}: {i18n.field_message(error.message)}"
+
+
+def refusal_page(error: LedgerError) -> Any:
+    from web.errors import status_of
+
+    status = status_of(error)
+    return render_template("error.html", status=status, message=error_text(error)), status
 
 
 def ledger() -> Ledger:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
-from flask import Blueprint, render_template, url_for
+from flask import render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from ledger.projections import audit_log, findings, park_status, subsidies
 from web.views import charts, i18n
-from web.views.common import ledger, ledger_today, page
+from web.views.common import blueprint, ledger, ledger_today, page
 
-bp = Blueprint("ui_dashboard", __name__)
+bp = blueprint("ui_dashboard")
 DUE_SHOWN = 10
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, render_template
+from flask import Response, render_template
 from flask.typing import ResponseReturnValue
 
 from ledger.projections import report, subsidies
-from web.views.common import date_arg, ledger, ledger_today, page
+from web.views.common import blueprint, date_arg, ledger, ledger_today, page
 
-bp = Blueprint("ui_finance", __name__)
+bp = blueprint("ui_finance")
 
 
 @bp.get("/finance")

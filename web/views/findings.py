@@ -5,17 +5,16 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ledger.domain import rules
 from ledger.domain.errors import LedgerError
 from ledger.projections import findings as read_model
 from web.views import i18n
-from web.views.common import account, date_arg, ledger, ledger_today, page
-from web.views.forms import error_text
+from web.views.common import account, blueprint, date_arg, error_text, ledger, ledger_today, page
 
-bp = Blueprint("ui_findings", __name__)
+bp = blueprint("ui_findings")
 FILTERS = ("state", "article", "severity", "park_code", "prefecture", "source")
 
 

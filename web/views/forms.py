@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ledger.commands import COMMANDS
@@ -22,23 +22,16 @@ from ledger.domain.errors import ConcurrencyError, LedgerError, RuleBreach
 from ledger.domain.park import park_id
 from ledger.projections import park_status
 from web.views import i18n
-from web.views.common import WRITERS, account, ledger, ledger_today, page
+from web.views.common import WRITERS, account, blueprint, error_text, ledger, ledger_today, page
 from web.views.form_fields import all_names, flatten_errors, form_fields, owner, payload
 
-bp = Blueprint("ui_forms", __name__)
+bp = blueprint("ui_forms")
 PARK_CHOICES = 2000
 
 
 def commands_for(role: str) -> list[str]:
     return [name for name, spec in COMMANDS.items() if role in spec.roles and
             role in WRITERS]
-
-
-def error_text(error: LedgerError) -> str:
-    """A refusal as one line: its kind in the page's language, then the ledger's own words."""
-    kind = i18n.UI.get(f"error.{error.code}")
-    label = i18n.text(f"error.{error.code}") if kind else i18n.text("error.ledger_error")
-    return f"{label}: {i18n.field_message(error.message)}"
 
 
 @bp.get("/forms")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, url_for
+from flask import jsonify, redirect, url_for
 from flask.typing import ResponseReturnValue
 
-from web.views.common import ledger
+from web.views.common import blueprint, ledger
 
-bp = Blueprint("home", __name__)
+bp = blueprint("home")
 
 
 @bp.get("/healthz")

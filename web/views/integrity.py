@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Response, abort, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from ledger.integrity import verify
-from web.views.common import ledger, page
+from web.views.common import blueprint, ledger, page
 
-bp = Blueprint("ui_integrity", __name__)
+bp = blueprint("ui_integrity")
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 SERVED = {"integrity.md": "text/markdown", "check_ledger.py": "text/x-python"}
 

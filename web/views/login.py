@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 from werkzeug.exceptions import TooManyRequests
@@ -10,8 +10,9 @@ from werkzeug.exceptions import TooManyRequests
 from ledger.accounts import AuthenticationError
 from web.auth import SessionUser, accounts, login_limit
 from web.views import i18n
+from web.views.common import blueprint
 
-bp = Blueprint("ui_login", __name__)
+bp = blueprint("ui_login")
 
 
 def _safe_next(target: str | None) -> str:

@@ -3,12 +3,13 @@ past moment), its step-through replay and its print view."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ledger import timetravel
@@ -19,6 +20,7 @@ from ledger.projections import audit_log, findings, park_status, subsidies
 from ledger.projections.audit_log import AUDIT_LOG
 from web.views import charts, i18n
 from web.views.common import (
+    blueprint,
     date_arg,
     int_arg,
     ledger,
@@ -29,7 +31,7 @@ from web.views.common import (
     sees_objectors,
 )
 
-bp = Blueprint("ui_parks", __name__)
+bp = blueprint("ui_parks")
 PAGE = 50
 EVENTS_PAGE = 100
 STATUSES = ("filed", "under_evaluation", "evaluated", "in_publicity", "publicity_closed",
@@ -58,54 +60,81 @@ def parks() -> ResponseReturnValue:
                            grades=(*rules.GRADES, "none"))
 
 
+@dataclass
+class History:
+    """What the park page shows of a park's events: now, or as of a past moment."""
+
+    state: dict[str, Any] | None
+    events: list[dict[str, Any]]  # this page of the event list
+    total: int
+    cursor: int | None  # where the next page starts, if there is one
+    marks: list[charts.Mark]
+    money: list[dict[str, Any]]
+
+
 @bp.get("/parks/<code>")
 @page()
 def park(code: str) -> ResponseReturnValue:
-    app = ledger()
     _require(code)
     known_at, effective_on = local_datetime_arg("known_at"), date_arg("effective_on")
     view = _as_of(code, known_at, effective_on)
-    day = effective_on or (known_at.astimezone(app.timezone).date() if known_at
+    day = effective_on or (known_at.astimezone(ledger().timezone).date() if known_at
                            else ledger_today())
     after = int_arg("after", 0, low=0, high=2**62)
-    if view is None:
-        state = app.park(code)
-        page_ = audit_log.search(app, audit_log.AuditFilter(park_code=code), limit=EVENTS_PAGE,
-                                 after=after or None, reveal_protected=sees_objectors())
-        events, next_cursor, total = page_["entries"], page_["next"], page_["total"]
-        marks = _marks(code)
-        money = subsidies.entries(app, code)
-    else:
-        state, timeline = view["state"], view["timeline"]
-        total = len(timeline)
-        marks = [charts.Mark(e["version"], e["event_type"], date.fromisoformat(
-            e["effective_on"]), bool(e["flags"])) for e in timeline]
-        versions = {e["version"] for e in timeline}
-        money = [m for m in subsidies.entries(app, code) if m["version"] in versions]
-        later = [e for e in timeline if e["version"] > after]
-        events = later[:EVENTS_PAGE]
-        next_cursor = events[-1]["version"] if len(later) > EVENTS_PAGE else None
-    next_url = None
-    if next_cursor is not None and events:
-        kept = {k: v for k, v in request.args.items() if k in ("known_at", "effective_on")}
-        next_url = url_for(".park", code=code, after=next_cursor, **kept) + \
-            f"#v{events[-1]['version'] + 1}"
-    status_row = park_status.status(app, code, as_of=day)
-    park_findings = findings.findings(app, as_of=day, park_code=code)
+    history = _now(code, after) if view is None else _then(code, view, after)
+    park_findings = findings.findings(ledger(), as_of=day, park_code=code)
     if known_at is not None:
         park_findings = [f for f in park_findings if _known(f, known_at)]
     return render_template(
-        "park.html", code=code, state=state, status_row=status_row, view=view,
-        known_at=request.args.get("known_at", ""), effective_on=request.args.get(
-            "effective_on", ""),
-        events=[masked(e) for e in events], next_url=next_url, total=total,
-        lifecycle=charts.lifecycle(marks, day, lambda k: i18n.term("event", k),
-                                   lambda lane: i18n.text(f"stage.{lane}"),
-                                   lambda v: f"#v{v}"),
-        money=money, balance_chart=charts.balance(money, day, {
+        "park.html", code=code, view=view, day=day, history=history, state=history.state,
+        events=[masked(e) for e in history.events], total=history.total,
+        next_url=_next_url(code, history), findings=park_findings,
+        status_row=park_status.status(ledger(), code, as_of=day),
+        known_at=request.args.get("known_at", ""),
+        effective_on=request.args.get("effective_on", ""), money=history.money,
+        balances=_balances(code, day, history.money if view is not None else None),
+        **_pictures(history, day))
+
+
+def _now(code: str, after: int) -> History:
+    """The park as recorded now: its events a page at a time from the audit-log index."""
+    app = ledger()
+    found = audit_log.search(app, audit_log.AuditFilter(park_code=code), limit=EVENTS_PAGE,
+                             after=after or None, reveal_protected=sees_objectors())
+    return History(app.park(code), found["entries"], found["total"], found["next"],
+                   _marks(code), subsidies.entries(app, code))
+
+
+def _then(code: str, view: dict[str, Any], after: int) -> History:
+    """The park as known at, or in force on, a past moment (the time-travel answer)."""
+    timeline = view["timeline"]
+    versions = {e["version"] for e in timeline}
+    later = [e for e in timeline if e["version"] > after]
+    events = later[:EVENTS_PAGE]
+    return History(
+        view["state"], events, len(timeline),
+        events[-1]["version"] if len(later) > EVENTS_PAGE else None,
+        [charts.Mark(e["version"], e["event_type"], date.fromisoformat(e["effective_on"]),
+                     bool(e["flags"])) for e in timeline],
+        [m for m in subsidies.entries(ledger(), code) if m["version"] in versions])
+
+
+def _next_url(code: str, history: History) -> str | None:
+    if history.cursor is None or not history.events:
+        return None
+    kept = {k: v for k, v in request.args.items() if k in ("known_at", "effective_on")}
+    return url_for(".park", code=code, after=history.cursor, **kept) + \
+        f"#v{history.events[-1]['version'] + 1}"
+
+
+def _pictures(history: History, day: date) -> dict[str, Any]:
+    return {
+        "lifecycle": charts.lifecycle(history.marks, day, lambda k: i18n.term("event", k),
+                                      lambda lane: i18n.text(f"stage.{lane}"),
+                                      lambda v: f"#v{v}"),
+        "balance_chart": charts.balance(history.money, day, {
             "held": i18n.text("chart.held"), "owed": i18n.text("chart.owed")}),
-        balances=_balances(code, day, money if view is not None else None),
-        findings=park_findings, day=day)
+    }
 
 
 @bp.get("/parks/<code>/replay")
