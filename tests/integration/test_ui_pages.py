@@ -29,7 +29,8 @@ READ_PAGES = ["/dashboard", "/parks", "/parks?has_open=yes&grade=unqualified",
               "/parks/KM-2022-01/replay?order=effective&step=9", "/parks/PE-2022-01/print",
               "/audit", "/audit?event_type=ObjectionRaised&text=示例", "/audit/export.csv",
               "/audit/export.json", "/finance", "/finance/export.csv", "/finance/export.json",
-              "/findings", "/findings?state=closed", "/integrity",
+              "/findings", "/findings?state=closed", "/findings/export.csv",
+              "/findings/export.json", "/integrity",
               "/integrity/docs/check_ledger.py"]
 # page -> the roles that may open it (every other role: 403)
 WRITE_PAGES = {"/forms": {"clerk", "finance"},

@@ -13,7 +13,7 @@ from flask import Response, render_template, request, stream_with_context, url_f
 from flask.typing import ResponseReturnValue
 
 from ledger.domain import rules
-from ledger.projections import audit_log
+from ledger.projections import audit_log, report
 from web.views import charts
 from web.views.common import (
     account,
@@ -31,10 +31,9 @@ bp = blueprint("ui_audit")
 PER_PAGE = (25, 50, 100, 200)
 FILTER_KEYS = ("park_code", "prefecture", "event_type", "actor", "effective_from",
                "effective_to", "recorded_from", "recorded_to", "text")
-CSV_COLUMNS = ("position", "park_code", "version", "event_type", "prefecture", "effective_on",
-               "recorded_at", "actor_user", "actor_role", "actor_organisation", "reason",
-               "override_reason", "documents", "flags", "fields", "corrected_by", "prev_hash",
-               "hash")
+# `ledger report audit_log`'s columns, then what an auditor checks a copy against.
+EXTRA_COLUMNS = ("documents", "prev_hash", "hash")
+CSV_COLUMNS = (*report.AUDIT_COLUMNS, *EXTRA_COLUMNS)
 
 
 def current_filter() -> audit_log.AuditFilter:
@@ -116,21 +115,14 @@ def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     buffer.write("\ufeff")  # a byte-order mark, so spreadsheet programs read the UTF-8 right
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row, column) for column in CSV_COLUMNS])
+        flat = {**report.audit_row(row), "prev_hash": row["prev_hash"], "hash": row["hash"],
+                "documents": json.dumps(row["documents"], ensure_ascii=False)}
+        writer.writerow([flat.get(column, "") for column in CSV_COLUMNS])
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
-
-
-def _cell(row: dict[str, Any], column: str) -> Any:
-    if column.startswith("actor_"):
-        return row["actor"][column.removeprefix("actor_")]
-    value = row.get(column)
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return "" if value is None else value
 
 
 def _json(rows: Iterator[dict[str, Any]]) -> Iterator[str]:

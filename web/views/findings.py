@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ledger.domain import rules
 from ledger.domain.errors import LedgerError
 from ledger.projections import findings as read_model
+from ledger.projections import report
 from web.views import i18n
 from web.views.common import account, blueprint, date_arg, error_text, ledger, ledger_today, page
 
@@ -36,6 +38,22 @@ def findings() -> ResponseReturnValue:
         by_article=sorted(by_article.items(), key=lambda item: _order(item[0])),
         articles=sorted({f["article"] for f in everything}, key=_order),
         prefectures=rules.PREFECTURES, may_close=account().role == "auditor")
+
+
+@bp.get("/findings/export.<fmt>")
+@page()
+def export(fmt: str) -> ResponseReturnValue:
+    """Every finding on the day, as `ledger report findings` writes it."""
+    if fmt not in report.FORMATS:
+        abort(404)
+    day = date_arg("as_of") or ledger_today()
+    out = io.StringIO()
+    if fmt == "csv":
+        out.write("\ufeff")
+    report.write_report(ledger(), "findings", fmt, out, as_of=day)
+    mimetype = "text/csv" if fmt == "csv" else "application/json"
+    return Response(out.getvalue(), mimetype=f"{mimetype}; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="findings-{day}.{fmt}"'})
 
 
 @bp.post("/findings/close")
