@@ -6,6 +6,7 @@ never used: the machine's /usr/bin/chromium is launched with the flags a contain
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,12 +48,16 @@ def serving(app: Flask) -> Iterator[str]:
 
 
 @contextmanager
-def chromium() -> Iterator[Any]:
-    """A headless Debian chromium under Playwright."""
+def chromium(locale: str | None = None) -> Iterator[Any]:
+    """A headless Debian chromium under Playwright (in `locale`, e.g. zh-CN: date inputs)."""
     from playwright.sync_api import sync_playwright
 
+    args, env = list(CHROMIUM_ARGS), dict(os.environ)
+    if locale:  # the widgets' own words come from Debian's chromium-l10n, chosen by LANGUAGE
+        args.append(f"--lang={locale}")
+        env["LANGUAGE"] = locale.replace("-", "_")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, env=env,
                                              headless=True)
         try:
             yield browser
