@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from marshmallow.fields import Nested
 
 from config import Config
 from ledger.accounts import DEMO_ACCOUNTS
 from ledger.application import Ledger
+from ledger.commands import COMMANDS
 from ledger.demo import demo_commands
 from ledger.importer import import_commands
 from tests.builders import event_count
@@ -243,3 +245,20 @@ def test_an_unknown_park_is_a_page_saying_so_not_a_json_error(app):
 
     assert [p.status_code for p in pages] == [404, 404, 404]
     assert all(p.mimetype == "text/html" for p in pages)
+
+
+def test_every_command_has_a_form_with_every_field_of_its_schema(app):
+    clients = {role: log_in(app, role) for role in ("clerk", "finance")}
+
+    for name, spec in COMMANDS.items():
+        roles = [r for r in spec.roles if r in clients]
+        if not roles:
+            continue  # close_finding: auditors close findings on the findings page
+        page = clients[roles[0]].get(f"/forms/{name}?park=KM-2022-01").get_data(as_text=True)
+        inputs = set(re.findall(r'name="([a-z_.]+)"', page))
+        expected = {f"{field}.{inner}" if isinstance(schema_field, Nested) else field
+                    for field, schema_field in spec.schema.fields.items()
+                    for inner in (schema_field.schema.fields if isinstance(schema_field, Nested)
+                                  else [None])} - {"override_reason"}
+
+        assert expected <= inputs, (name, expected - inputs)
