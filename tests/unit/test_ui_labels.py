@@ -60,6 +60,15 @@ def test_every_domain_term_has_a_label():
     assert sorted({f"role.{r}" for r in ROLES} - set(i18n.UI)) == []
 
 
+def test_every_field_of_a_park_state_has_a_label_for_the_replay():
+    source = (ROOT / "ledger" / "application.py").read_text("utf-8")
+    body = source[source.index("def park_summary"):source.index("def _result")]
+    keys = set(re.findall(r'"([a-z_]+)": park\.', body)) | {"subsidy"}
+
+    assert len(keys) > 15
+    assert sorted(k for k in keys if f"col.{k}" not in i18n.UI) == []
+
+
 def test_a_posted_form_becomes_the_payload_the_schema_loads():
     form = MultiDict([
         ("park_code", "YX-2026-01"), ("name", "示例园"), ("prefecture", "530400"),

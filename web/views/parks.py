@@ -150,7 +150,10 @@ def replay(code: str) -> ResponseReturnValue:
         result = timetravel.replay(ledger(), code, order=order, start=step, limit=1)
     current = result["steps"][0] if result["steps"] else None
     if current is not None:
-        current = {**current, "event": masked(current["event"])}
+        current = {**current, "event": masked(current["event"]),
+                   "changes": [{**c, "label": _state_label(c["field"])}
+                               for c in current["changes"]
+                               if not (_blank(c["before"]) and _blank(c["after"]))]}
     return render_template("replay.html", code=code, order=order, step=step,
                            total=result["total"], current=current,
                            prev_url=url_for(".replay", code=code, order=order, step=step - 1)
@@ -215,6 +218,18 @@ def _balances(code: str, day: date, money: list[dict[str, Any]] | None) -> dict[
             "refunded": f"{sums['received']:.2f}",
             "net_retained": f"{sums['disbursed'] - sums['received']:.2f}",
             "outstanding": f"{max(Decimal(0), sums['demanded'] - sums['received']):.2f}"}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == {} or value == [] or value == ""
+
+
+def _state_label(path: str) -> str:
+    """A state field's dotted path with its first part in the page's language."""
+    head, _, rest = path.partition(".")
+    key = f"col.{head}"
+    label = i18n.text(key) if key in i18n.UI else i18n.term("field", head)
+    return f"{label} · {rest}" if rest else label
 
 
 def _known(finding: dict[str, Any], moment: datetime) -> bool:
