@@ -61,7 +61,7 @@ def as_user(browser: Any, site: Site) -> Iterator[Callable[..., Any]]:
         context = browser.new_context(viewport={"width": 1360, "height": 900})
         contexts.append(context)
         page = context.new_page()
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)  # a busy shared machine, not a slow page
         log_in(page, site.base, name, lang)
         return page
 
