@@ -19,7 +19,6 @@ from flask.typing import ResponseReturnValue
 from ledger.commands import COMMANDS
 from ledger.domain import rules
 from ledger.domain.errors import ConcurrencyError, LedgerError, RuleBreach
-from ledger.domain.park import park_id
 from ledger.projections import park_status
 from web.views import i18n
 from web.views.common import WRITERS, account, blueprint, error_text, ledger, ledger_today, page
@@ -86,8 +85,11 @@ def _initial(command: str) -> dict[str, list[str]]:
     code = request.args.get("park", "").strip()
     if code and command != "file_application":
         values["park_code"] = [code]
-        if park_id(code) in ledger().repository:
-            values["expected_version"] = [str(ledger().get_park(code).version)]
+        table = park_status.PARK_STATUS
+        with ledger().engine.connect() as conn:
+            version = conn.scalar(sa.select(table.c.version).where(table.c.park_code == code))
+        if version is not None:
+            values["expected_version"] = [str(version)]
     if command == "disburse_subsidy":
         values["amount_yuan"] = [f"{rules.OPENING_SUBSIDY_YUAN:.2f}"]
     return values
