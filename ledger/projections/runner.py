@@ -241,6 +241,8 @@ class Projections:
     def _setup_lock(conn: sa.Connection) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({SETUP_LOCK})"))
+        else:  # take SQLite's write lock now, so check-then-create runs one process at a time
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 # ------------------------------------------------------------------------- shared helpers
