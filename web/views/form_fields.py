@@ -50,7 +50,7 @@ def form_fields(command: str) -> list[FormField]:
     return [_field(name, schema_fields[name]) for name in order]
 
 
-def _field(name: str, schema_field: fields.Field) -> FormField:
+def _field(name: str, schema_field: fields.Field[Any]) -> FormField:
     required = bool(schema_field.required)
     if name == "documents":
         return FormField(name, "documents")
@@ -76,7 +76,7 @@ def _field(name: str, schema_field: fields.Field) -> FormField:
     return FormField(name, "textarea" if leaf in TEXTAREAS else "text", required)
 
 
-def _choices(schema_field: fields.Field) -> tuple[str, ...]:
+def _choices(schema_field: fields.Field[Any]) -> tuple[str, ...]:
     for validator in schema_field.validators:
         if isinstance(validator, validate.OneOf):
             return tuple(str(c) for c in validator.choices)

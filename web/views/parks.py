@@ -121,7 +121,8 @@ def _then(code: str, view: dict[str, Any], after: int) -> History:
 def _next_url(code: str, history: History) -> str | None:
     if history.cursor is None or not history.events:
         return None
-    kept = {k: v for k, v in request.args.items() if k in ("known_at", "effective_on")}
+    kept: dict[str, Any] = {k: v for k, v in request.args.items()
+                            if k in ("known_at", "effective_on")}
     return url_for(".park", code=code, after=history.cursor, **kept) + \
         f"#v{history.events[-1]['version'] + 1}"
 
