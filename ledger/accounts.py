@@ -96,7 +96,11 @@ class Accounts:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        metadata.create_all(engine)
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":  # several workers may start at once
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7318003)"))
+            for table in metadata.sorted_tables:  # IF NOT EXISTS: SQLite starts race too
+                conn.execute(sa.schema.CreateTable(table, if_not_exists=True))
 
     def add(self, name: str, role: str, password: str | None = None,
             organisation: str | None = None) -> Account:

@@ -25,7 +25,10 @@ import sqlalchemy as sa
 from eventsourcing.persistence import PersistenceError
 
 from config import Config
+from ledger.accounts import ensure_demo_accounts
 from ledger.application import Ledger
+from ledger.cli_user import ACTIONS, run_user
+from ledger.commands import ROLES
 from ledger.domain.errors import LedgerError
 from ledger.exporter import export_events
 from ledger.importer import ImportReport, import_commands, import_lines
@@ -144,7 +147,11 @@ def demo(args: argparse.Namespace, config: Config) -> int:
 
     with open_ledger(config, create=True) as ledger:
         report = import_commands(ledger, demo_commands())
+        demo_accounts = ensure_demo_accounts(ledger)
     print_report(report, args.json)
+    if not args.json:
+        print("demo accounts (name / password): " + ", ".join(
+            f"{name} / {password}" for name, _role, password in demo_accounts))
     if report.ok and report.recorded == 0:
         print("the demo data was already loaded: nothing recorded")
     return 0 if report.ok else 1
@@ -204,6 +211,19 @@ def digest(args: argparse.Namespace, config: Config) -> int:
               file=sys.stderr)
         return 1
     return 0
+
+
+@subcommand("user", "manage accounts: add NAME --role ROLE | list | disable NAME | token NAME",
+            arg("action", choices=ACTIONS),
+            arg("name", nargs="?", help="the account (not for list)"),
+            arg("--role", choices=ROLES, help="add: clerk, finance, auditor, reviewer or admin"),
+            arg("--organisation", help="add: defaults to the role's usual department"),
+            arg("--password-stdin", action="store_true",
+                help="add: read the password from the first line of stdin (else: a prompt)"),
+            arg("--no-password", action="store_true",
+                help="add: no UI login; the account uses API tokens only"))
+def user(args: argparse.Namespace, config: Config) -> int:
+    return run_user(args, config)
 
 
 @subcommand("serve", "serve the web application",

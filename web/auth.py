@@ -56,6 +56,11 @@ def current_account() -> Account:
     return account
 
 
+def authenticate() -> None:
+    """A blueprint's before_request: 401 before any parameter of the request is looked at."""
+    current_account()
+
+
 def requires(*roles: str) -> Callable[[F], F]:
     """Only these roles may call the view (any authenticated role if none is named)."""
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ledger.accounts import AccountNotFoundError, AuthenticationError
 from ledger.domain.errors import (
     CalendarError,
     ConcurrencyError,
+    ContentionError,
     DuplicateError,
     IdempotencyConflict,
     LedgerError,
@@ -61,16 +62,18 @@ STATUS: dict[type[LedgerError], int] = {
     DuplicateError: 409,
     LifecycleError: 409,
     ConcurrencyError: 409,
+    ContentionError: 409,  # others kept writing the park: nothing recorded, send again
     PermissionDenied: 403,
     RoleRequired: 403,
     AuthenticationError: 401,
     LedgerError: 409,
 }
 
+
 def status_of(error: LedgerError) -> int:
     if isinstance(error, ApiError):
         return error.status
-    if isinstance(error, ConcurrencyError) and request.headers.get("If-Match"):
+    if type(error) is ConcurrencyError and "if_match" in g:
         return 412  # the precondition the client set in If-Match failed
     for cls in type(error).__mro__:
         if cls in STATUS:
@@ -115,10 +118,12 @@ def handle_http_exception(error: HTTPException) -> Response | HTTPException:
     response = error_response(status, HTTP_CODES.get(status, "http_error"), message)
     for name, value in (data.get("headers") or {}).items():
         response.headers[name] = value
+    kept = dict(error.get_headers())  # e.g. Allow on a 405
     if error.response is not None:  # e.g. Retry-After from the rate limiter
-        for name in ("Retry-After",):
-            if name in error.response.headers:
-                response.headers[name] = error.response.headers[name]
+        kept.update(error.response.headers)
+    for name in ("Allow", "Retry-After"):
+        if name in kept:
+            response.headers[name] = kept[name]
     return response
 
 

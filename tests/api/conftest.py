@@ -3,6 +3,7 @@ test client, and one account with a bearer token per role."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from config import Config
 from ledger.accounts import Accounts
 from ledger.application import Ledger
 from ledger.commands import ROLES
+from tests.api.http import HttpClient, serving
 from web import create_app
 
 PASSWORD = "correct horse battery"
@@ -30,6 +32,18 @@ def app(config: Config, ledger: Ledger) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(params=["test-client", "http"])
+def any_client(request: pytest.FixtureRequest, app: Flask) -> Iterator[Any]:
+    """Flask's test client, then a client of the same app behind a real HTTP server."""
+    if request.param == "test-client":
+        yield app.test_client()
+        return
+    with serving(app) as base_url:
+        client = HttpClient(base_url)
+        yield client
+        client.close()
 
 
 @pytest.fixture

@@ -13,6 +13,12 @@ from tests.builders import event_count
 URL = "/api/v1/commands/file_application"
 
 
+@pytest.fixture
+def client(any_client):
+    """Every test here runs through the test client and through a real HTTP server."""
+    return any_client
+
+
 def assert_error(response, status, code, field):
     assert response.status_code == status, response.get_json()
     assert response.is_json
@@ -200,7 +206,24 @@ def test_missing_or_bad_credentials_are_401(client, ledger, header):
 
 def test_unknown_route_and_wrong_method_have_the_same_shape(client, auth):
     assert_error(client.get("/api/v1/nothing", headers=auth("clerk")), 404, "not_found", None)
-    assert_error(client.get(URL, headers=auth("clerk")), 405, "method_not_allowed", None)
+    wrong = client.get(URL, headers=auth("clerk"))
+    assert_error(wrong, 405, "method_not_allowed", None)
+    assert "POST" in wrong.headers["Allow"]
+
+
+def test_a_crash_answers_500_in_the_same_shape_without_details(app, auth, ledger,
+                                                                monkeypatch):
+    app.config["TESTING"] = False  # production behaviour: no exception propagates
+
+    def crash(park_code):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(ledger, "park", crash)
+
+    response = app.test_client().get("/api/v1/parks/X", headers=auth("auditor"))
+
+    error = assert_error(response, 500, "internal_error", None)
+    assert "secret" not in error["message"]
 
 
 def test_login_body_of_wrong_type_is_named(client, auth, tokens):

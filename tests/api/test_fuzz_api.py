@@ -18,10 +18,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from ledger.commands import COMMANDS
+from tests.api.http import serving
 from tests.api.payloads import to_approved
 from tests.builders import event_count
 
-EXAMPLES = 12  # per operation and generation mode: about a minute on both databases
+# Examples per operation and generation mode, through the test client (WSGI) and through a real
+# HTTP server: about a minute and a half in all, on both databases.
+EXAMPLES = {"wsgi": 8, "http": 4}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
 COMMAND_PREFIX = "/api/v1/commands/"
@@ -33,23 +36,28 @@ def role_for(path: str) -> str:
     return "admin" if path.startswith("/api/v1/accounts") else "auditor"
 
 
+@pytest.mark.parametrize("transport", ["wsgi", "http"])
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
                          ids=["valid", "invalid"])
-def test_fuzz_every_operation_from_the_openapi_document(app, client, auth, ledger, mode):
+def test_fuzz_every_operation_from_the_openapi_document(app, client, auth, ledger, mode,
+                                                        transport):
     to_approved(client, auth)
-    schema = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= len(COMMANDS)
+    with serving(app) as base_url:
+        schema = (schemathesis.openapi.from_wsgi("/api/openapi.json", app)
+                  if transport == "wsgi" else
+                  schemathesis.openapi.from_url(f"{base_url}/api/openapi.json"))
+        operations = [result.ok() for result in schema.get_all_operations()]
+        assert len(operations) >= len(COMMANDS)
 
-    for operation in operations:
-        fuzz(operation, auth(role_for(operation.path)), mode, ledger)
+        for operation in operations:
+            fuzz(operation, auth(role_for(operation.path)), mode, ledger, EXAMPLES[transport])
 
 
-def fuzz(operation, headers, mode, ledger):
+def fuzz(operation, headers, mode, ledger, examples):
     checks = CHECKS + ([negative_data_rejection] if mode == GenerationMode.NEGATIVE else [])
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck), phases=[hypothesis.Phase.generate])
     def run(case):
         before = event_count(ledger)

@@ -19,6 +19,15 @@ ADMIN_ONLY = {("get", "/api/v1/accounts"), ("post", "/api/v1/accounts"),
 PUBLIC = {("post", "/api/v1/session"), ("delete", "/api/v1/session")}
 COMMAND_PREFIX = "/api/v1/commands/"
 METHODS = ("get", "post", "put", "patch", "delete")
+QUERY = {"/api/v1/parks/{park_code}/as-known-at": {"at": "2026-11-20T10:00:00+08:00"},
+         "/api/v1/parks/{park_code}/as-effective-on": {"on": "2026-03-06"},
+         "/api/v1/parks/{park_code}/diff": {"before": "2026-03-01", "after": "2026-03-10"}}
+
+
+@pytest.fixture
+def client(any_client):
+    """Every test here runs through the test client and through a real HTTP server."""
+    return any_client
 
 
 def operations(client):
@@ -41,11 +50,13 @@ def expected_roles(method, path):
 
 
 def call(client, method, path, headers):
-    url = path.replace("{park_code}", CODE).replace("{name}", USERS["clerk"])
+    target = USERS["reviewer"] if path.endswith("/disable") else USERS["clerk"]
+    url = path.replace("{park_code}", CODE).replace("{name}", target)
     if path.startswith(COMMAND_PREFIX):
         return client.post(url, json=body(path.removeprefix(COMMAND_PREFIX)), headers=headers)
     payload = {"name": "new.user", "role": "clerk"} if url == "/api/v1/accounts" else None
-    return client.open(url, method=method.upper(), json=payload, headers=headers)
+    return client.open(url, method=method.upper(), json=payload, headers=headers,
+                       query_string=QUERY.get(path))
 
 
 def test_matrix_covers_every_endpoint(client):
@@ -67,6 +78,8 @@ def test_role_matrix(client, auth, ledger, role):
         if role in roles:
             allowed.append((method, path))
             assert response.status_code not in (401, 403), (method, path, response.get_json())
+            if not path.startswith(COMMAND_PREFIX):
+                assert response.status_code in (200, 201, 204), (method, path, response.data)
             if response.status_code == 201 and path.startswith(COMMAND_PREFIX):
                 assert ledger.timeline(CODE)[-1]["actor"]["user"] == USERS[role]
         else:

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from config import Config
 from ledger.accounts import Accounts
+from tests.api.http import serving
 from tests.api.payloads import CODE, body
 from tests.builders import event_count
 from web import create_app
@@ -21,14 +21,8 @@ from web import create_app
 
 @pytest.fixture
 def server(config: Config, ledger) -> Iterator[str]:
-    app = create_app(config, ledger=ledger)
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join()
-    http.server_close()
+    with serving(create_app(config, ledger=ledger)) as base_url:
+        yield base_url
 
 
 @pytest.fixture
@@ -105,3 +99,27 @@ def test_login_session_and_rate_limit_over_http(server, token):
     assert "HttpOnly" in headers["Set-Cookie"]
     assert failures == [401] * 9
     assert limited[0] == 429 and limited[2]["error"]["code"] == "rate_limited"
+
+
+def test_two_clerks_racing_on_one_version_one_wins_one_gets_412(server, token, ledger):
+    bearer = {"Authorization": f"Bearer {token}"}
+    request(f"{server}/api/v1/commands/file_application", "POST", body("file_application"),
+            headers=bearer)
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+
+    def clerk(note: str) -> None:
+        barrier.wait()
+        status, _h, _b = request(f"{server}/api/v1/commands/supplement_materials", "POST",
+                                 body("supplement_materials", note=note),
+                                 headers={**bearer, "If-Match": '"1"'})
+        results.append(status)
+
+    threads = [threading.Thread(target=clerk, args=(n,)) for n in ("甲", "乙")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == [201, 412]
+    assert ledger.park(CODE)["version"] == 2

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-import io
+import threading
 
 import pytest
 import sqlalchemy as sa
 
+from config import Config
 from ledger.accounts import (
     DEMO_ACCOUNTS,
     AccountNotFoundError,
@@ -17,9 +17,10 @@ from ledger.accounts import (
     ensure_demo_accounts,
     tokens_table,
 )
-from ledger.cli_user import register, run
+from ledger.application import Ledger
 from ledger.commands import ROLES
 from ledger.domain.errors import DuplicateError, ValidationError
+from tests.processes import run_ledger
 
 
 @pytest.fixture
@@ -102,37 +103,70 @@ def test_demo_accounts_one_per_role_and_idempotent(ledger, accounts):
         assert accounts.login(name, password).name == name
 
 
-def cli(config, *argv, stdin=""):
-    parser = argparse.ArgumentParser(prog="ledger")
-    register(parser.add_subparsers(dest="command", required=True))
-    out = io.StringIO()
-    status = run(parser.parse_args(["user", *argv]), config, io.StringIO(stdin), out)
-    return status, out.getvalue()
+def test_cli_adds_lists_issues_token_and_disables(database_url, ledger, accounts):
+    added = run_ledger("user", "add", "wang.finance", "--role", "finance", "--password-stdin",
+                       database_url=database_url, stdin="correct horse\n")
+    logged_in = accounts.login("wang.finance", "correct horse")
+    token = run_ledger("user", "token", "wang.finance", database_url=database_url)
+    listing = run_ledger("user", "list", database_url=database_url)
+    disabled = run_ledger("user", "disable", "wang.finance", database_url=database_url)
 
-
-def test_cli_adds_lists_issues_token_and_disables(config, ledger, accounts):
-    assert cli(config, "add", "wang.finance", "--role", "finance", "--password-stdin",
-               stdin="correct horse\n")[0] == 0
-
-    status, token = cli(config, "token", "wang.finance")
-    listing = cli(config, "list")[1]
-    disabled = cli(config, "disable", "wang.finance")[0]
-
-    assert status == 0
-    assert "wang.finance\tfinance\tactive" in listing
-    assert disabled == 0
-    assert accounts.get("wang.finance").disabled
+    assert added.returncode == 0, added.stderr
+    assert logged_in.role == "finance"
+    assert token.returncode == 0 and token.stdout.startswith("plt_")
+    assert "wang.finance\tfinance\tactive\t云南省财政厅" in listing.stdout
+    assert disabled.returncode == 0
     with pytest.raises(AuthenticationError):
-        accounts.by_token(token.strip())
+        accounts.by_token(token.stdout.strip())
 
 
-def test_cli_reports_an_unknown_account(config, ledger, capsys):
-    status, _out = cli(config, "token", "nobody")
+def test_cli_refuses_an_unknown_account_or_a_bad_role(database_url, ledger):
+    unknown = run_ledger("user", "token", "nobody", database_url=database_url)
+    bad_role = run_ledger("user", "add", "x.user", "--role", "emperor", "--no-password",
+                          database_url=database_url)
 
-    assert status == 1
-    assert "no account named 'nobody'" in capsys.readouterr().err
+    assert unknown.returncode == 1
+    assert "no account named 'nobody'" in unknown.stderr
+    assert bad_role.returncode == 2
 
 
 def test_unknown_account_is_not_found(accounts):
     with pytest.raises(AccountNotFoundError):
         accounts.get("nobody")
+
+
+def test_demo_command_sets_up_one_account_per_role(database_url):
+    done = run_ledger("demo", database_url=database_url)
+
+    assert done.returncode == 0, done.stderr
+    assert "demo.reviewer / demo-reviewer-pass" in done.stdout
+    ledger = Ledger(Config(database_url=database_url))
+    try:
+        roles = sorted(a.role for a in Accounts(ledger.engine).all())
+    finally:
+        ledger.close()
+    assert roles == sorted(ROLES)
+
+
+def test_accounts_tables_are_created_once_by_workers_starting_together(ledger):
+    errors = []
+    barrier = threading.Barrier(4)
+
+    def start() -> None:
+        engine = ledger.database.create_engine()
+        try:
+            barrier.wait()
+            Accounts(engine)
+        except Exception as error:  # noqa: BLE001 - the test reports any failure
+            errors.append(error)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Accounts(ledger.engine).all() == []

@@ -47,7 +47,7 @@ def test_every_subcommand_accepts_database_url():
     parser = build_parser()
 
     for name in SUBCOMMANDS:
-        positional = {"import": ["-"], "report": ["findings"]}.get(name, [])
+        positional = {"import": ["-"], "user": ["list"], "report": ["findings"]}.get(name, [])
         args = parser.parse_args([name, *positional, "--database-url", "sqlite:///x.db"])
 
         assert args.database_url == "sqlite:///x.db"

@@ -14,11 +14,11 @@ from werkzeug.exceptions import HTTPException
 
 from ledger.commands import MONEY, Money
 from web import errors
-from web.api import accounts, commands, integrity, parks, session
+from web.api import accounts, audit, commands, integrity, money, parks, session
 from web.api.schemas import ErrorSchema
 
 HERE = Path(__file__).parent
-BLUEPRINTS = (session, commands, parks, integrity, accounts)
+BLUEPRINTS = (session, commands, parks, audit, money, integrity, accounts)
 DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
             "img-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'")
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
+from web.api.common import Blueprint
 from web.api.schemas import AccountSchema, NewAccountSchema, TokenSchema
 from web.auth import accounts, requires
 

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from flask import request
+from flask import g, request
 
 from ledger.domain.errors import ValidationError
 from web.errors import ApiError
@@ -55,6 +55,7 @@ def with_headers(body: dict[str, Any]) -> dict[str, Any]:
         version = int(match.group(1))
         _agree(body, "expected_version", version, "If-Match")
         body["expected_version"] = version
+        g.if_match = version  # a stale version then answers 412, the precondition failed
     return body
 
 

@@ -6,12 +6,10 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from ledger.commands import COMMANDS, CommandSpec
 from ledger.domain.errors import PermissionDenied
 from web.api.body import json_object, refuse_actor, refuse_unknown, with_headers
-from web.api.common import ERRORS, ledger
+from web.api.common import ERRORS, Blueprint, ledger
 from web.api.schemas import RecordedEventSchema
 from web.auth import current_account
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import cast
 
 from flask import current_app
+from flask_smorest import Blueprint as SmorestBlueprint
+from webargs.flaskparser import FlaskParser
 
 from ledger.application import Ledger
 
@@ -15,3 +17,10 @@ READ_ERRORS = (401, 403, 404, 422)
 
 def ledger() -> Ledger:
     return cast(Ledger, current_app.extensions["ledger"])
+
+
+class Blueprint(SmorestBlueprint):  # type: ignore[misc]
+    """flask-smorest's Blueprint whose parameters follow their schema's `unknown` (RAISE): a
+    mistyped filter is refused instead of silently matching everything."""
+
+    ARGUMENTS_PARSER = FlaskParser(unknown=None)

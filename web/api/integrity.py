@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_smorest import Blueprint
-
 from ledger.integrity import verify
-from web.api.common import ledger
+from web.api.common import Blueprint, ledger
 from web.api.schemas import DigestSchema, VerificationSchema
-from web.auth import current_account
+from web.auth import authenticate, current_account
 
 blp = Blueprint("integrity", __name__, url_prefix="/api/v1/integrity",
                 description="Hash chain and rolling digest, recomputed from the stored rows.")
+blp.before_request(authenticate)
 
 
 @blp.route("/digest", methods=["GET"])

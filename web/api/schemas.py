@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
 from ledger.commands import ROLES
+from ledger.domain import rules
 
 
 def date_text(**kwargs: Any) -> fields.String:
@@ -88,7 +90,11 @@ class EventSchema(Schema):
     flags = fields.List(fields.Nested(FlagSchema))
     prev_hash = fields.String()
     hash = fields.String()
-    fields_ = fields.Dict(data_key="fields", attribute="fields")
+    fields_ = fields.Dict(data_key="fields", attribute="fields",
+                          metadata={"description": "the event's own fields"})
+    corrected_by = fields.List(fields.Integer(), metadata={
+        "description": "versions of the corrections that name this event"})
+    prefecture = fields.String(metadata={"description": "audit log: the park's prefecture"})
 
 
 class SubsidyTotalsSchema(Schema):
@@ -124,6 +130,7 @@ class ParkSchema(Schema):
     closed_findings = fields.List(fields.String())
     corrected_versions = fields.Raw()
     head_hash = fields.String()
+    unapplied = fields.Raw(metadata={"description": "time travel: corrections not applied"})
 
 
 class ParkCodeArgs(StrictSchema):
@@ -167,3 +174,146 @@ class VerificationSchema(Schema):
     parks = fields.Integer(required=True)
     digest = fields.Nested(DigestSchema, required=True)
     first_failure = fields.Dict(allow_none=True)
+
+
+# ------------------------------------------------------------------ query parameters
+
+
+class Moment(fields.Field):
+    """A date (as effective on) or a date-time with a zone (as known at)."""
+
+    default_error_messages = {
+        "invalid": "must be a date (2026-03-01: as effective on) or a date-time with a zone "
+                   "(2026-03-01T12:00:00+08:00: as known at)",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            if len(value) == 10:
+                return date.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if moment.tzinfo is None:
+            raise self.make_error("invalid")
+        return moment
+
+
+def aware_datetime(**kwargs: Any) -> fields.AwareDateTime:
+    return fields.AwareDateTime(format="iso", **kwargs)
+
+
+class AsOfArgs(StrictSchema):
+    as_of = fields.Date(metadata={"description": "the day to judge on (default: today)"})
+
+
+class KnownAtArgs(StrictSchema):
+    at = aware_datetime(required=True, metadata={
+        "description": "a recorded time with its zone, e.g. 2026-03-01T12:00:00+08:00"})
+
+
+class EffectiveOnArgs(StrictSchema):
+    on = fields.Date(required=True)
+
+
+class ReplayArgs(StrictSchema):
+    order = fields.String(load_default="recorded",
+                          validate=validate.OneOf(("recorded", "effective")))
+    start = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**9))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class DiffArgs(StrictSchema):
+    before = Moment(required=True, metadata={"type": "string", "description": (
+        "a date (as effective on) or a date-time with zone (as known at)")})
+    after = Moment(required=True, metadata={"type": "string"})
+
+
+class ParkListArgs(StrictSchema):
+    prefecture = fields.String(validate=validate.OneOf(tuple(rules.PREFECTURES)))
+    status = fields.String(validate=validate.Length(max=40))
+    as_of = fields.Date()
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10**9))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+# ------------------------------------------------------------------ read models
+
+
+class ParkStatusSchema(Schema):
+    """A park as the park-status read model holds it."""
+
+    park_code = fields.String(required=True)
+    name = fields.String()
+    prefecture = fields.String()
+    prefecture_name = fields.String()
+    applicant = fields.String()
+    status = fields.String()
+    version = fields.Integer()
+    filed_on = date_text()
+    approved_on = date_text(allow_none=True)
+    approval_no = fields.String(allow_none=True)
+    plaque_no = fields.String(allow_none=True)
+    revoked_on = date_text(allow_none=True)
+    sub_parks = fields.List(fields.String())
+    eligibility = fields.Raw()
+    latest_grade = fields.String(allow_none=True)
+    latest_cycle = fields.String(allow_none=True)
+    rectification = fields.Raw(allow_none=True)
+    next_due = fields.Raw(allow_none=True)
+    open_findings = fields.Integer()
+    as_of = date_text()
+    last_effective_on = date_text()
+    last_recorded_at = datetime_text()
+
+
+class ParkPageSchema(Schema):
+    parks = fields.List(fields.Nested(ParkStatusSchema), required=True)
+    total = fields.Integer(required=True)
+    offset = fields.Integer(required=True)
+    limit = fields.Integer(required=True)
+
+
+class KnownAtSchema(Schema):
+    park_code = fields.String(required=True)
+    as_known_at = datetime_text(required=True)
+    version = fields.Integer(required=True)
+    state = fields.Nested(ParkSchema, allow_none=True, required=True)
+    timeline = fields.List(fields.Nested(EventSchema), required=True)
+
+
+class EffectiveOnSchema(Schema):
+    park_code = fields.String(required=True)
+    as_effective_on = date_text(required=True)
+    versions = fields.List(fields.Integer(), required=True)
+    state = fields.Nested(ParkSchema, allow_none=True, required=True)
+    timeline = fields.List(fields.Nested(EventSchema), required=True)
+
+
+class ChangeSchema(Schema):
+    field = fields.String(required=True)
+    before = fields.Raw(allow_none=True)
+    after = fields.Raw(allow_none=True)
+
+
+class ReplayStepSchema(Schema):
+    step = fields.Integer(required=True)
+    event = fields.Nested(EventSchema, required=True)
+    state = fields.Nested(ParkSchema, required=True)
+    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+
+
+class ReplaySchema(Schema):
+    park_code = fields.String(required=True)
+    order = fields.String(required=True)
+    total = fields.Integer(required=True)
+    steps = fields.List(fields.Nested(ReplayStepSchema), required=True)
+
+
+class DiffSchema(Schema):
+    park_code = fields.String(required=True)
+    before = fields.Dict(required=True)
+    after = fields.Dict(required=True)
+    changes = fields.List(fields.Nested(ChangeSchema), required=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_login import login_user, logout_user
-from flask_smorest import Blueprint
 
+from web.api.common import Blueprint
 from web.api.schemas import AccountSchema, LoginSchema
 from web.auth import SessionUser, accounts, current_account, login_limit
 
