@@ -4,6 +4,7 @@ page, logins, CSRF, objector masking in pages and exports, a stale form, safe re
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -29,8 +30,8 @@ READ_PAGES = ["/dashboard", "/parks", "/parks?has_open=yes&grade=unqualified",
               "/parks/KM-2022-01", "/parks/DL-2022-01?effective_on=2022-06-15",
               "/parks/DL-2022-01?known_at=2026-11-20T10:00:00", "/parks/KM-2022-01/replay",
               "/parks/KM-2022-01/replay?order=effective&step=9", "/parks/PE-2022-01/print",
-              "/audit", "/audit?event_type=ObjectionRaised&text=示例", "/audit/export.csv",
-              "/audit/export.json", "/finance", "/finance/export.csv", "/finance/export.json",
+              "/audit", "/audit?event_type=ObjectionRaised&text=示例", "/finance",
+              "/finance/export.csv", "/finance/export.json",
               "/findings", "/findings?state=closed", "/findings/export.csv",
               "/findings/export.json", "/integrity",
               "/integrity/docs/check_ledger.py"]
@@ -118,9 +119,11 @@ def test_objector_identities_are_masked_in_pages_and_exports_except_for_the_revi
 
         park = client.get("/parks/DL-2022-01").get_data(as_text=True)
         replay = client.get("/parks/DL-2022-01/replay?step=8").get_data(as_text=True)
-        exported = client.get("/audit/export.json?event_type=ObjectionRaised").get_json()
-        text = client.get("/audit/export.csv?event_type=ObjectionRaised").get_data(
-            as_text=True)
+        exported = json.loads(client.get(
+            "/api/v1/audit-log/export?format=json&event_type=ObjectionRaised").get_data(
+            as_text=True))
+        text = client.get("/api/v1/audit-log/export?format=csv&event_type=ObjectionRaised"
+                          ).get_data(as_text=True)
 
         names = {e["fields"]["objector"]["name"] for e in exported}
         if role == "reviewer":
@@ -131,15 +134,19 @@ def test_objector_identities_are_masked_in_pages_and_exports_except_for_the_revi
             assert names == {"***"}
 
 
-def test_audit_export_holds_exactly_the_filtered_entries(app, ledger):
+def test_audit_export_links_hold_exactly_the_filtered_entries(app, ledger):
     client = log_in(app, "auditor")
-    query = "park_code=HH-2023-01&effective_from=2023-05-01&effective_to=2023-12-31"
+    query = ("park_code=HH-2023-01&effective_from=2023-05-01&effective_to=2023-12-31"
+             "&recorded_from=2026-01-01T00:00")
 
     page = client.get(f"/audit?{query}&per_page=25").get_data(as_text=True)
-    rows = list(csv.DictReader(io.StringIO(
-        client.get(f"/audit/export.csv?{query}").get_data(as_text=True).lstrip("\ufeff"))))
-    entries = json.loads(client.get(f"/audit/export.json?{query}").get_data(as_text=True))
+    links = {kind: html.unescape(href) for href, kind in
+             re.findall(r'href="([^"]+)" data-test="export-(csv|json)"', page)}
+    rows = list(csv.DictReader(io.StringIO(client.get(links["csv"]).get_data(as_text=True))))
+    entries = json.loads(client.get(links["json"]).get_data(as_text=True))
 
+    assert links["csv"].startswith("/api/v1/audit-log/export?")
+    assert "recorded_from=2026-01-01T00:00:00%2B08:00" in links["csv"]  # its zone added
     assert len(rows) == len(entries) > 0
     assert all("2023-05-01" <= r["effective_on"] <= "2023-12-31" for r in rows)
     assert {r["park_code"] for r in rows} == {"HH-2023-01"}

@@ -1,22 +1,18 @@
 """The audit log: every filter of the read model, keyset pagination, and CSV/JSON export of
-exactly what is filtered (streamed page by page, so a large export never sits in memory)."""
+exactly what is filtered — by the JSON API's own export (`/api/v1/audit-log/export`, streamed,
+objectors masked by role), which a logged-in page may read with its session."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, render_template, request, stream_with_context, url_for
+from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ledger.domain import rules
-from ledger.projections import audit_log, report
+from ledger.projections import audit_log
 from web.views import charts
 from web.views.common import (
-    account,
     blueprint,
     date_arg,
     int_arg,
@@ -31,9 +27,6 @@ bp = blueprint("ui_audit")
 PER_PAGE = (25, 50, 100, 200)
 FILTER_KEYS = ("park_code", "prefecture", "event_type", "actor", "effective_from",
                "effective_to", "recorded_from", "recorded_to", "text")
-# `ledger report audit_log`'s columns, then what an auditor checks a copy against.
-EXTRA_COLUMNS = ("documents", "prev_hash", "hash")
-CSV_COLUMNS = (*report.AUDIT_COLUMNS, *EXTRA_COLUMNS)
 
 
 def current_filter() -> audit_log.AuditFilter:
@@ -60,6 +53,21 @@ def filter_args() -> dict[str, Any]:
     return kept
 
 
+def api_filter_args() -> dict[str, Any]:
+    """The filter as the API's export takes it: recorded times with their zone."""
+    kept = filter_args()
+    for key in ("recorded_from", "recorded_to"):
+        moment = local_datetime_arg(key)
+        if moment is None:
+            kept.pop(key, None)
+        else:
+            kept[key] = moment.isoformat()
+    for key in ("effective_from", "effective_to"):
+        if key in kept and date_arg(key) is None:
+            del kept[key]  # a malformed date is ignored here too, not refused by the API
+    return kept
+
+
 @bp.get("/audit", endpoint="audit_log")
 @page()
 def audit_log_page() -> ResponseReturnValue:
@@ -78,55 +86,5 @@ def audit_log_page() -> ResponseReturnValue:
         next_url=next_url, first_url=url_for(".audit_log", **kept) if after else None,
         args=request.args, lanes=charts.LANES, prefectures=rules.PREFECTURES,
         per_page_choices=PER_PAGE, per_page=per_page, newest=newest,
-        export_csv=url_for(".export", fmt="csv", **filter_args()),
-        export_json=url_for(".export", fmt="json", **filter_args()))
-
-
-@bp.get("/audit/export.<fmt>")
-@page()
-def export(fmt: str) -> ResponseReturnValue:
-    if fmt not in ("csv", "json"):
-        return Response("format must be csv or json", status=404)
-    where = current_filter()
-    role_reveals = sees_objectors()
-    rows = (masked(e) for e in _entries(where, role_reveals))
-    body = _csv(rows) if fmt == "csv" else _json(rows)
-    mimetype = "text/csv" if fmt == "csv" else "application/json"
-    name = f"audit-log-{account().name}.{fmt}"
-    return Response(stream_with_context(body), mimetype=f"{mimetype}; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
-def _entries(where: audit_log.AuditFilter, reveal: bool) -> Iterator[dict[str, Any]]:
-    """Every matching entry, oldest first, a page at a time."""
-    cursor = None
-    while True:
-        page_ = audit_log.search(ledger(), where, limit=audit_log.MAX_PAGE, after=cursor,
-                                 reveal_protected=reveal)
-        yield from page_["entries"]
-        cursor = page_["next"]
-        if cursor is None:
-            return
-
-
-def _csv(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    buffer.write("\ufeff")  # a byte-order mark, so spreadsheet programs read the UTF-8 right
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        flat = {**report.audit_row(row), "prev_hash": row["prev_hash"], "hash": row["hash"],
-                "documents": json.dumps(row["documents"], ensure_ascii=False)}
-        writer.writerow([flat.get(column, "") for column in CSV_COLUMNS])
-        if buffer.tell() > 64_000:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
-
-def _json(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
-    yield "["
-    for i, row in enumerate(rows):
-        yield ("," if i else "") + "\n" + json.dumps(row, ensure_ascii=False)
-    yield "\n]\n"
+        export_csv=url_for("audit.export", format="csv", **api_filter_args()),
+        export_json=url_for("audit.export", format="json", **api_filter_args()))
