@@ -6,7 +6,7 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
@@ -117,23 +117,10 @@ class Ledger(Application[UUID]):
         Without `expected_version` a command that loses a race to another writer is decided
         again on the new state (its rules re-checked); with one, it fails as stale.
         """
-        if command not in COMMANDS:
-            raise ValidationError("command", f"unknown command {command!r}")
-        actor = load_actor(actor)
-        if actor["role"] not in COMMANDS[command].roles:  # before the body: tell nothing more
-            raise PermissionDenied(actor["role"], command)
-        data = load_command(command, payload)
-        self._refuse_future_dates(data, self.clock())
-        key = data.pop("idempotency_key")
-        body_hash = _body_hash(command, actor, data)
-        if key is not None:
-            replay = self._replayed(key, body_hash)
-            if replay is not None:
-                return replay
-        common = {"effective_on": data.pop("effective_on"), "actor": actor,
-                  "reason": data.pop("reason"), "documents": tuple(data.pop("documents")),
-                  "override_reason": data.pop("override_reason"), "idempotency_key": key}
-        expected = data.pop("expected_version")
+        prepared = self._prepare(command, payload, actor)
+        if isinstance(prepared, dict):
+            return prepared  # an idempotency replay
+        common, data, expected, key, body_hash = prepared
         for _attempt in range(MAX_RETRIES):
             # the recorded time is read again on each attempt, so it never runs backwards
             # along a park's chain when another writer got in first
@@ -166,15 +153,125 @@ class Ledger(Application[UUID]):
             return result
         raise ContentionError(data.get("park_code", ""), MAX_RETRIES)
 
+    def _prepare(self, command: str, payload: dict[str, Any], actor: Any
+                 ) -> tuple[dict[str, Any], dict[str, Any], int | None, str | None, str] \
+            | dict[str, Any]:
+        """Validate a command: the context fields common to every command, its own fields,
+        the expected version, the idempotency key and the body hash; or, when the key was
+        already recorded with this body, that result (a replay)."""
+        if command not in COMMANDS:
+            raise ValidationError("command", f"unknown command {command!r}")
+        actor = load_actor(actor)
+        if actor["role"] not in COMMANDS[command].roles:  # before the body: tell nothing more
+            raise PermissionDenied(actor["role"], command)
+        data = load_command(command, payload)
+        self._refuse_future_dates(data, self.clock())
+        key = data.pop("idempotency_key")
+        body_hash = _body_hash(command, actor, data)
+        if key is not None:
+            replay = self._replayed(key, body_hash)
+            if replay is not None:
+                return replay
+        common = {"effective_on": data.pop("effective_on"), "actor": actor,
+                  "reason": data.pop("reason"), "documents": tuple(data.pop("documents")),
+                  "override_reason": data.pop("override_reason"), "idempotency_key": key}
+        expected = data.pop("expected_version")
+        return common, data, expected, key, body_hash
+
+    def execute_many(self, commands: Iterable[tuple[str, dict[str, Any], Any]]
+                     ) -> list[dict[str, Any] | LedgerError]:
+        """Record several commands in one save: for each `(command, payload, actor)`, its
+        result (as `execute` returns it) or the LedgerError that refused it.
+
+        Each command is still all-or-nothing: it is decided against the state the commands
+        before it in the batch left (kept in memory), and a refused one is dropped without
+        touching the others. The accepted ones are saved together in one transaction and the
+        after-commit callbacks run once. If another writer got in first (a version conflict),
+        nothing of the batch was written and each command is executed again on its own.
+        """
+        commands = list(commands)
+        outcomes: list[dict[str, Any] | LedgerError] = []
+        parks: dict[str, Park] = {}  # park_code -> the aggregate as the batch left it
+        receipts: dict[str, IdempotencyReceipt] = {}
+        pending: list[tuple[int, Park]] = []  # (outcome index, park) of each accepted command
+        for command, payload, actor in commands:
+            try:
+                result = self._decide_in_batch(command, payload, actor, parks, receipts)
+            except LedgerError as error:
+                outcomes.append(error)
+                continue
+            outcomes.append(result)
+            if "replayed" not in result:
+                pending.append((len(outcomes) - 1, parks[result["park_code"]]))
+        if not pending:
+            return outcomes
+        changed = {id(p): p for _, p in pending}
+        try:
+            recordings = self.save(*changed.values(), *receipts.values())
+        except RecordConflictError:
+            return [self._execute_or_error(*c) for c in commands]
+        positions = {(r.domain_event.originator_id, r.domain_event.originator_version):
+                     r.notification.id for r in recordings}
+        for index, park in pending:
+            recorded = outcomes[index]
+            assert isinstance(recorded, dict)
+            recorded["position"] = positions[(park.id, recorded["version"])]
+        self._run_after_commit()
+        return outcomes
+
+    def _decide_in_batch(self, command: str, payload: dict[str, Any], actor: Any,
+                         parks: dict[str, Park], receipts: dict[str, IdempotencyReceipt]
+                         ) -> dict[str, Any]:
+        if isinstance(payload.get("idempotency_key"), str) and \
+                payload["idempotency_key"] in receipts:
+            key = payload["idempotency_key"]  # the same key earlier in this batch
+            body = _body_hash(command, load_actor(actor), _without_key(
+                load_command(command, payload)))
+            if receipts[key].body_hash != body:
+                raise IdempotencyConflict(key)
+            return {**receipts[key].result, "replayed": True}
+        prepared = self._prepare(command, payload, actor)
+        if isinstance(prepared, dict):
+            return prepared
+        common, data, expected, key, body_hash = prepared
+        code = data["park_code"]
+        park = parks.get(code)
+        before = len(park.pending_events) if park is not None else 0
+        try:
+            park = self._decide(command, Context(recorded_at=self.clock(), **common), expected,
+                                data, park)
+        except LedgerError:
+            # as in execute: the key may have been recorded by another process meanwhile
+            replay = self._replayed(key, body_hash) if key is not None else None
+            if replay is None:
+                raise
+            return replay
+        finally:  # a refused decision records nothing, even on a park kept for the batch
+            assert park is None or len(park.pending_events) in (before, before + 1)
+        parks[code] = park
+        result = _result(park)
+        if key is not None:
+            receipts[key] = IdempotencyReceipt.issue(key, body_hash, result)
+        return result
+
+    def _execute_or_error(self, command: str, payload: dict[str, Any],
+                          actor: Any) -> dict[str, Any] | LedgerError:
+        try:
+            return self.execute(command, payload, actor)
+        except LedgerError as error:
+            return error
+
     def _decide(self, command: str, ctx: Context, expected: int | None,
-                data: dict[str, Any]) -> Park:
+                data: dict[str, Any], park: Park | None = None) -> Park:
+        """Decide a command on the park (loaded unless given): the park with its new event."""
         fields = dict(data)
         if command == "file_application":
-            if park_id(fields["park_code"]) in self.repository:
+            if park is not None or park_id(fields["park_code"]) in self.repository:
                 raise DuplicateError(f"park {fields['park_code']} is already filed",
                                      field="park_code")
             return Park.file_application(ctx, **fields)
-        park = self.get_park(fields.pop("park_code"))
+        code = fields.pop("park_code")
+        park = park if park is not None else self.get_park(code)
         if expected is not None and expected != park.version:
             raise ConcurrencyError(park.park_code, expected, park.version)
         if command == "correct_entry":
@@ -225,7 +322,8 @@ class Ledger(Application[UUID]):
         if not 1 <= version <= park.version:
             raise ValidationError("corrects_version",
                                   f"must name a version between 1 and {park.version}")
-        (event,) = self.events.get(park.id, gt=version - 1, lte=version)
+        unsaved = [e for e in park.pending_events if e.originator_version == version]
+        (event,) = unsaved or self.events.get(park.id, gt=version - 1, lte=version)
         assert isinstance(event, Park.Event)
         if isinstance(event, Park.EntryCorrected):
             return  # the park refuses to correct a correction
@@ -433,6 +531,10 @@ def _result(park: Park) -> dict[str, Any]:
 def _body_hash(command: str, actor: dict[str, str], data: dict[str, Any]) -> str:
     body = plain({"command": command, "actor": actor, **data})
     return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def _without_key(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k != "idempotency_key"}
 
 
 def _as_text(value: Any) -> str:

@@ -12,8 +12,9 @@ importing an export into the ledger it came from replays instead of recording tw
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ledger.application import Ledger
@@ -76,18 +77,87 @@ class ImportReport:
                 f"(same idempotency key), {len(self.refused)} refused")
 
 
-def import_lines(ledger: Ledger, lines: Iterable[str]) -> ImportReport:
-    """Record each non-blank line as one command; refusals are reported, never raised."""
+BATCH_SIZE = 200  # lines decided together and saved in one transaction (each still whole or not)
+
+
+def import_lines(ledger: Ledger, lines: Iterable[str],
+                 batch_size: int = BATCH_SIZE) -> ImportReport:
+    """Record each non-blank line as one command; refusals are reported, never raised.
+
+    Lines are recorded in batches (`Ledger.execute_many`): a batch is one transaction, and each
+    line in it is still recorded whole or refused alone, exactly as if the lines were sent one
+    by one. `batch_size=1` sends them one by one.
+    """
     report = ImportReport()
+    batch: list[tuple[int, str, dict[str, Any], Any] | LineOutcome] = []
     for number, text in enumerate(lines, start=1):
-        if text.strip():
-            report.add(import_line(ledger, number, text))
+        if not text.strip():
+            continue
+        try:
+            command, payload, actor = parse_line(text)
+        except LedgerError as error:  # reported in line order with the batch around it
+            batch.append(LineOutcome(number, REFUSED, error=error.to_dict()))
+            continue
+        batch.append((number, command, payload, actor))
+        if len(batch) >= batch_size:
+            _record_batch(ledger, batch, report)
+            batch = []
+    if batch:
+        _record_batch(ledger, batch, report)
     return report
 
 
-def import_commands(ledger: Ledger, commands: Iterable[dict[str, Any]]) -> ImportReport:
+def _record_batch(ledger: Ledger, batch: list[tuple[int, str, dict[str, Any], Any] | LineOutcome],
+                  report: ImportReport) -> None:
+    """Record the batch's lines (one by one if there is only one) and report every line of it,
+    in line order."""
+    lines = [item for item in batch if not isinstance(item, LineOutcome)]
+    if len(lines) == 1:
+        number, command, payload, actor = lines[0]
+        results: list[dict[str, Any] | LedgerError] = [
+            _execute_or_error(ledger, command, payload, actor)]
+    else:
+        results = ledger.execute_many([(c, p, a) for _, c, p, a in lines]) if lines else []
+    outcomes = iter(results)
+    for item in batch:
+        if isinstance(item, LineOutcome):
+            report.add(item)
+            continue
+        number, command, payload, _actor = item
+        result = next(outcomes)
+        report.add(_outcome(number, command, payload, partial(_raise_or_return, result)))
+
+
+def _execute_or_error(ledger: Ledger, command: str, payload: dict[str, Any],
+                      actor: Any) -> dict[str, Any] | LedgerError:
+    try:
+        return ledger.execute(command, payload, actor)
+    except LedgerError as error:
+        return error
+
+
+def _raise_or_return(result: dict[str, Any] | LedgerError) -> dict[str, Any]:
+    if isinstance(result, LedgerError):
+        raise result
+    return result
+
+
+def _outcome(number: int, command: str, payload: dict[str, Any],
+             record: Callable[[], dict[str, Any]]) -> LineOutcome:
+    park_code = payload.get("park_code") if isinstance(payload.get("park_code"), str) else None
+    try:
+        result = record()
+    except LedgerError as error:
+        return LineOutcome(number, REFUSED, command, park_code, error=error.to_dict())
+    status = REPLAYED if result.get("replayed") else RECORDED
+    return LineOutcome(number, status, command, result["park_code"], result["version"])
+
+
+def import_commands(ledger: Ledger, commands: Iterable[dict[str, Any]],
+                    batch_size: int = BATCH_SIZE) -> ImportReport:
     """Record command objects (already parsed lines), as `import_lines` does."""
-    return import_lines(ledger, (json.dumps(c, ensure_ascii=False) for c in commands))
+    return import_lines(ledger, (json.dumps(c, ensure_ascii=False) for c in commands),
+                        batch_size=batch_size)
 
 
 def import_line(ledger: Ledger, number: int, text: str) -> LineOutcome:

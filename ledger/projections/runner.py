@@ -140,23 +140,27 @@ class Projections:
         head = (self.ledger.recorder.max_notification_id() or 0) if progress else 0
         with tqdm(total=head, unit="event", disable=not progress, desc="catch-up") as bar:
             while True:
-                with self.engine.begin() as conn:
-                    applied = self._next_batch(conn, chosen, batch_size)
-                read += len(applied)
-                if applied:
-                    bar.update(max(0, applied[-1] - bar.n))
-                if len(applied) < batch_size:  # the log is exhausted
+                # Read the events before taking the write lock: eventsourcing's SQLite pool
+                # makes a reader wait for a writer, and a writer (another thread's save) waits
+                # for SQLite's lock; holding that lock while reading would deadlock them.
+                start = min(self._positions(chosen).values())
+                batch = list(islice(self.ledger.park_events(after=start, page=batch_size),
+                                    batch_size))
+                if batch:
+                    with self.engine.begin() as conn:
+                        self._apply_batch(conn, chosen, batch)
+                read += len(batch)
+                if batch:
+                    bar.update(max(0, batch[-1][0] - bar.n))
+                if len(batch) < batch_size:  # the log is exhausted
                     bar.update(max(0, head - bar.n))  # what is left are not park events
                     return read
 
-    def _next_batch(self, conn: sa.Connection, chosen: list[Projection],
-                    batch_size: int) -> list[int]:
-        """Apply the next events after the lowest position; return their positions."""
+    def _apply_batch(self, conn: sa.Connection, chosen: list[Projection],
+                     batch: list[tuple[int, Park.Event]]) -> None:
+        """Apply, under the position lock, the events each read model has not yet seen (another
+        process may have moved a position since the batch was read)."""
         positions = self._lock(conn, chosen)
-        batch = list(islice(self.ledger.park_events(after=min(positions.values()),
-                                                    page=batch_size), batch_size))
-        if not batch:
-            return []
         for projection in chosen:
             projection.begin(conn)
         for position, event in batch:
@@ -168,7 +172,13 @@ class Projections:
         last = batch[-1][0]
         behind = [p.name for p in chosen if positions[p.name] < last]
         conn.execute(POSITIONS.update().where(POSITIONS.c.name.in_(behind)).values(position=last))
-        return [position for position, _ in batch]
+
+    def _positions(self, chosen: list[Projection]) -> dict[str, int]:
+        names = [p.name for p in chosen]
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(POSITIONS.c.name, POSITIONS.c.position)
+                                .where(POSITIONS.c.name.in_(names)))
+            return dict(rows.tuples().all())
 
     def rebuild(self, names: Iterable[str] | None = None, progress: bool = False,
                 batch_size: int = BATCH_SIZE) -> int:

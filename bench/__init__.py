@@ -1,0 +1,1 @@
+"""Benchmarks of Park Ledger against the eventsourcing library underneath (docs/benchmarks.md)."""

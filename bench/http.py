@@ -1,0 +1,206 @@
+"""HTTP under load: the web app served as deployed (several waitress processes sharing one port,
+several threads each, on the benchmark's database), driven by a load generator in a second
+process over loopback. Baseline: the same waitress processes serving a trivial WSGI app.
+
+Scenarios: the park page (`GET /api/v1/parks/<code>`, parks taken round robin), a filtered
+audit-log page (an endpoint found in the OpenAPI document whose path names the audit log; none
+in this build is reported as such), and a command (`POST .../supplement_materials`, each client
+on its own filed park, so no two clients race for one park's version).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from bench.generator import LATEST, Size, generate, split
+from ledger.accounts import Accounts
+from ledger.application import Ledger
+from ledger.domain.errors import DuplicateError
+from ledger.projections.audit_log import AUDIT_LOG
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 300  # seconds; a busy 2-core machine takes a while to start 2 Flask apps
+AUDIT_QUERY = {"prefecture": "530100", "event_type": "EntryCorrected", "limit": "50"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Servers:
+    """`processes` server processes on one port; stopped (by their own pids) on exit."""
+
+    def __init__(self, database_url: str | None, processes: int, threads: int,
+                 hello: bool = False) -> None:
+        self.port = free_port()
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        command = [sys.executable, "-m", "bench.serve", "--port", str(self.port),
+                   "--threads", str(threads)]
+        command += ["--hello"] if hello else ["--database-url", str(database_url)]
+        self.logs = [tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in __exit__
+            "w+", prefix="bench-serve-", suffix=".log", delete=False) for _ in range(processes)]
+        self.procs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+                      for log in self.logs]
+
+    def __enter__(self) -> Servers:
+        try:
+            self._wait_until_listening()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _wait_until_listening(self) -> None:
+        """A process binds the port only once its app is built, so a TCP connect that succeeds
+        means one is ready (no request: a slow page must not pile up in its queue)."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            for proc in self.procs:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"a server process exited: {self.errors()}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=2).close()
+            except OSError:
+                time.sleep(0.5)
+                continue
+            time.sleep(3)  # the other processes finish starting too
+            return
+        raise RuntimeError(f"the servers did not start within {START_TIMEOUT} s")
+
+    def errors(self) -> str:
+        """What the servers wrote to stderr (tracebacks of 500s, start-up failures)."""
+        return "".join(Path(log.name).read_text(encoding="utf-8", errors="replace")
+                       for log in self.logs)
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        for log in self.logs:
+            log.close()
+            os.unlink(log.name)
+
+
+def load(port: int, token: str, requests: list[list[Any]], concurrency: int, duration: float,
+         warmup: float, per_client: bool = False) -> dict[str, Any]:
+    spec = {"host": "127.0.0.1", "port": port, "token": token, "concurrency": concurrency,
+            "duration": duration, "warmup": warmup, "requests": requests,
+            "per_client": per_client}
+    out = subprocess.run([sys.executable, "-m", "bench.load", json.dumps(spec)], cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                         text=True, check=True, timeout=duration + warmup + 120)
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+def token_for(ledger: Ledger, name: str, role: str) -> str:
+    accounts = Accounts(ledger.engine)
+    with contextlib.suppress(DuplicateError):
+        accounts.add(name, role)
+    return accounts.issue_token(name)
+
+
+def audit_endpoint(port: int) -> str | None:
+    """The audit-log query path of this build's API, with a filter, or None if it has none."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json", timeout=10) as r:
+        spec = json.load(r)
+    for path, operations in spec.get("paths", {}).items():
+        if "audit" in path and "{" not in path and "get" in operations:
+            names = {p.get("name") for p in operations["get"].get("parameters", [])}
+            query = "&".join(f"{k}={v}" for k, v in AUDIT_QUERY.items() if k in names)
+            return path + (f"?{query}" if query else "")
+    return None
+
+
+def command_parks(ledger: Ledger, count: int) -> list[str]:
+    """`count` freshly filed parks, one per client of the command scenario."""
+    stamp = f"{int(time.time()) % 100000:05d}"
+    size = Size("http", count, 1, 1)
+    filings = [line for line in generate(size, key_prefix=f"http-{stamp}", code_prefix=f"H{stamp}")
+               if line["command"] == "file_application"]
+    outcomes = ledger.execute_many([split(line) for line in filings])
+    return [o["park_code"] for o in outcomes if isinstance(o, dict)]
+
+
+def sample_parks(ledger: Ledger, count: int = 200) -> list[str]:
+    with ledger.engine.connect() as conn:
+        return list(conn.scalars(sa.select(AUDIT_LOG.c.park_code).distinct()
+                                 .order_by(AUDIT_LOG.c.park_code).limit(count)))
+
+
+def measure(ledger: Ledger, database_url: str, log: Callable[[str], None] = print,
+            **options: Any) -> dict[str, Any]:
+    """Every HTTP scenario and the trivial-app baseline as one result dict; a failure (e.g. a
+    server that does not start) is recorded in it instead of losing the other figures."""
+    try:
+        return _measure(ledger, database_url, log=log, **options)
+    except (OSError, RuntimeError, subprocess.SubprocessError, ValueError) as error:
+        log(f"  HTTP measurement failed: {error!r}")
+        return {"error": repr(error), "scenarios": {}}
+
+
+def _measure(ledger: Ledger, database_url: str, processes: int = 2, threads: int = 8,
+             concurrency: int = 16, duration: float = 10, warmup: float = 2.0,
+             log: Callable[[str], None] = print) -> dict[str, Any]:
+    reader = token_for(ledger, "bench.auditor", "auditor")
+    clerk = token_for(ledger, "bench.clerk", "clerk")
+    parks = sample_parks(ledger)
+    filed = command_parks(ledger, concurrency)
+    result: dict[str, Any] = {"processes": processes, "threads": threads,
+                              "concurrency": concurrency, "duration_s": duration,
+                              "scenarios": {}}
+    with Servers(None, processes, threads, hello=True) as hello:
+        result["baseline"] = load(hello.port, "x", [["GET", "/", None]], concurrency,
+                                  duration, warmup)
+        log(f"  trivial WSGI app: {result['baseline']['req_per_s']:,.0f} req/s, "
+            f"p95 {result['baseline']['p95_ms']:.1f} ms")
+    with Servers(database_url, processes, threads) as servers:
+        scenarios: dict[str, tuple[str, list[list[Any]], bool]] = {
+            "park_page": (reader, [["GET", f"/api/v1/parks/{c}", None] for c in parks], False),
+            "command": (clerk, [["POST", "/api/v1/commands/supplement_materials",
+                                 {"park_code": c, "effective_on": LATEST.isoformat(),
+                                  "note": "基准补充材料"}] for c in filed], True),
+        }
+        path = audit_endpoint(servers.port)
+        if path is None:
+            result["scenarios"]["audit_log_page"] = {
+                "skipped": "no audit-log endpoint in this build's OpenAPI document"}
+        else:
+            scenarios["audit_log_page"] = (reader, [["GET", path, None]], False)
+        for name, (token, requests, per_client) in scenarios.items():
+            figures = load(servers.port, token, requests, concurrency, duration, warmup,
+                           per_client)
+            base = result["baseline"]["req_per_s"]
+            figures["ratio_req_per_s_to_trivial_app"] = figures["req_per_s"] / base
+            figures["path"] = requests[0][1]
+            result["scenarios"][name] = figures
+            if any(not k.startswith("2") for k in figures["statuses"]):
+                figures["server_errors_tail"] = servers.errors()[-3000:]
+            log(f"  {name}: {figures['req_per_s']:,.0f} req/s, p50 {_ms(figures['p50_ms'])} "
+                f"p95 {_ms(figures['p95_ms'])} p99 {_ms(figures['p99_ms'])} ms, "
+                f"statuses {figures['statuses']}")
+    return result
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"
