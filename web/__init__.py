@@ -30,7 +30,7 @@ def create_app(config: Config | None = None, *, ledger: Ledger | None = None) ->
     auth.init_app(app)
     api.init_app(app)
 
-    from web.views import home
+    from web import views
 
-    app.register_blueprint(home.bp)
+    views.init_app(app)
     return app

@@ -1,0 +1,74 @@
+"""Debian's chromium driven by Playwright, and the real web server on a loopback port.
+
+Shared by the end-to-end tests and `scripts/screenshots`. Playwright's own browser download is
+never used: the machine's /usr/bin/chromium is launched with the flags a container needs.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from flask import Flask
+from waitress.server import create_server
+
+from ledger.accounts import DEMO_ACCOUNTS, Accounts
+from tests.processes import free_port
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage"]
+PASSWORDS = {name: password for name, _, password in DEMO_ACCOUNTS}
+
+
+def demo_accounts(accounts: Accounts) -> None:
+    """One account per role (the demo's names and passwords), if not there yet."""
+    known = {a.name for a in accounts.all()}
+    for name, role, password in DEMO_ACCOUNTS:
+        if name not in known:
+            accounts.add(name, role, password)
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """The app served by waitress on a free loopback port, in a thread; yields its base URL."""
+    port = free_port()
+    server = create_server(app, host="127.0.0.1", port=port, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.close()
+        thread.join(timeout=10)
+
+
+@contextmanager
+def chromium(locale: str | None = None) -> Iterator[Any]:
+    """A headless Debian chromium under Playwright (in `locale`, e.g. zh-CN: date inputs)."""
+    from playwright.sync_api import sync_playwright
+
+    args, env = list(CHROMIUM_ARGS), dict(os.environ)
+    if locale:  # the widgets' own words come from Debian's chromium-l10n, chosen by LANGUAGE
+        args.append(f"--lang={locale}")
+        env["LANGUAGE"] = locale.replace("-", "_")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, env=env,
+                                             headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def log_in(page: Any, base: str, name: str, lang: str = "zh") -> None:
+    """Log in through the login page, in the given language."""
+    page.goto(f"{base}/lang/{lang}?next=/login")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=password]", PASSWORDS[name])
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/login" not in url)

@@ -1,0 +1,271 @@
+"""The UI's pages through Flask's test client, on SQLite and PostgreSQL: the role matrix of every
+page, logins, CSRF, objector masking in pages and exports, a stale form, safe redirects."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from marshmallow.fields import Nested
+
+from config import Config
+from ledger.accounts import DEMO_ACCOUNTS
+from ledger.application import Ledger
+from ledger.commands import COMMANDS
+from ledger.demo import demo_commands
+from ledger.importer import import_commands
+from tests.builders import event_count
+from tests.e2e.browser import demo_accounts
+from web import create_app
+
+PASSWORDS = {role: (name, password) for name, role, password in DEMO_ACCOUNTS}
+READ_PAGES = ["/dashboard", "/parks", "/parks?has_open=yes&grade=unqualified",
+              "/parks/KM-2022-01", "/parks/DL-2022-01?effective_on=2022-06-15",
+              "/parks/DL-2022-01?known_at=2026-11-20T10:00:00", "/parks/KM-2022-01/replay",
+              "/parks/KM-2022-01/replay?order=effective&step=9", "/parks/PE-2022-01/print",
+              "/audit", "/audit?event_type=ObjectionRaised&text=示例", "/finance",
+              "/finance/export.csv", "/finance/export.json",
+              "/findings", "/findings?state=closed", "/findings/export.csv",
+              "/findings/export.json", "/integrity",
+              "/integrity/docs/check_ledger.py"]
+# page -> the roles that may open it (every other role: 403)
+WRITE_PAGES = {"/forms": {"clerk", "finance"},
+               "/forms/file_application": {"clerk"},
+               "/forms/approve_park?park=KM-2022-01": {"clerk"},
+               "/forms/disburse_subsidy?park=KM-2022-01": {"finance"},
+               "/forms/correct_entry": {"clerk", "finance"},
+               "/accounts": {"admin"}}
+ROLES = ("clerk", "finance", "auditor", "reviewer", "admin")
+
+
+@pytest.fixture
+def app(config: Config, ledger: Ledger) -> Flask:
+    assert import_commands(ledger, demo_commands()).refused == []
+    app = create_app(config, ledger=ledger)
+    demo_accounts(app.extensions["accounts"])
+    return app
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def log_in(app: Flask, role: str) -> FlaskClient:
+    client = app.test_client()
+    name, password = PASSWORDS[role]
+    response = client.post("/login", data={"name": name, "password": password,
+                                           "csrf_token": csrf_token(client, "/login")})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client
+
+
+def test_every_page_answers_every_role_as_the_role_matrix_says(app):
+    for role in ROLES:
+        client = log_in(app, role)
+
+        reads = {path: client.get(path).status_code for path in READ_PAGES}
+        writes = {path: client.get(path).status_code for path in WRITE_PAGES}
+
+        assert reads == dict.fromkeys(READ_PAGES, 200), role
+        assert writes == {path: 200 if role in roles else 403
+                          for path, roles in WRITE_PAGES.items()}, role
+
+
+def test_a_stranger_is_sent_to_the_login_page_from_every_page(app):
+    client = app.test_client()
+
+    answers = [client.get(path) for path in READ_PAGES + list(WRITE_PAGES)]
+
+    assert {a.status_code for a in answers} == {302}
+    assert all("/login?next=" in a.headers["Location"] for a in answers)
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_records_nothing(app, ledger):
+    client = log_in(app, "finance")
+    before = event_count(ledger)
+
+    response = client.post("/forms/disburse_subsidy", data={
+        "park_code": "KM-2022-01", "amount_yuan": "2000000.00", "voucher_no": "X-1",
+        "effective_on": "2026-11-01", "override_reason": "csrf test"})
+
+    assert response.status_code == 400
+    assert "表单已过期" in response.get_data(as_text=True)
+    assert event_count(ledger) == before
+
+
+def test_a_wrong_password_is_refused_with_401_and_no_session(app):
+    client = app.test_client()
+
+    response = client.post("/login", data={"name": "demo.clerk", "password": "nope-nope",
+                                           "csrf_token": csrf_token(client, "/login")})
+
+    assert response.status_code == 401
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_objector_identities_are_masked_in_pages_and_exports_except_for_the_reviewer(app):
+    for role in ROLES:
+        client = log_in(app, role)
+
+        park = client.get("/parks/DL-2022-01").get_data(as_text=True)
+        replay = client.get("/parks/DL-2022-01/replay?step=8").get_data(as_text=True)
+        exported = json.loads(client.get(
+            "/api/v1/audit-log/export?format=json&event_type=ObjectionRaised").get_data(
+            as_text=True))
+        text = client.get("/api/v1/audit-log/export?format=csv&event_type=ObjectionRaised"
+                          ).get_data(as_text=True)
+
+        names = {e["fields"]["objector"]["name"] for e in exported}
+        if role == "reviewer":
+            assert "钱示例" in park and "钱示例" in replay and "钱示例" in text
+            assert "***" not in names
+        else:
+            assert "钱示例" not in park + replay + text, role
+            assert names == {"***"}
+
+
+def test_audit_export_links_hold_exactly_the_filtered_entries(app, ledger):
+    client = log_in(app, "auditor")
+    query = ("park_code=HH-2023-01&effective_from=2023-05-01&effective_to=2023-12-31"
+             "&recorded_from=2026-01-01T00:00")
+
+    page = client.get(f"/audit?{query}&per_page=25").get_data(as_text=True)
+    links = {kind: html.unescape(href) for href, kind in
+             re.findall(r'href="([^"]+)" data-test="export-(csv|json)"', page)}
+    rows = list(csv.DictReader(io.StringIO(client.get(links["csv"]).get_data(as_text=True))))
+    entries = json.loads(client.get(links["json"]).get_data(as_text=True))
+
+    assert links["csv"].startswith("/api/v1/audit-log/export?")
+    assert "recorded_from=2026-01-01T00:00:00%2B08:00" in links["csv"]  # its zone added
+    assert len(rows) == len(entries) > 0
+    assert all("2023-05-01" <= r["effective_on"] <= "2023-12-31" for r in rows)
+    assert {r["park_code"] for r in rows} == {"HH-2023-01"}
+    assert f"共 {len(rows)} 条" in page
+    assert [int(r["position"]) for r in rows] == [e["position"] for e in entries]
+
+
+def test_a_form_sent_after_another_clerk_recorded_is_refused_as_stale(app, ledger):
+    client = log_in(app, "clerk")
+    page = client.get("/forms/add_sub_park?park=KM-2022-01").get_data(as_text=True)
+    seen = re.search(r'name="expected_version" value="(\d+)"', page).group(1)
+    ledger.add_sub_park({"user": "other.clerk", "role": "clerk", "organisation": "X"},
+                        park_code="KM-2022-01", effective_on="2026-11-01",
+                        name="示例昆明三分园", request_letter_no="昆政函〔2026〕示例3号")
+    before = event_count(ledger)
+
+    response = client.post("/forms/add_sub_park", data={
+        "csrf_token": csrf_token(client, "/forms"), "park_code": "KM-2022-01",
+        "name": "示例昆明四分园", "request_letter_no": "昆政函〔2026〕示例4号",
+        "effective_on": "2026-11-01", "expected_version": seen,
+        "idempotency_key": "ui-stale-test"})
+
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "其他人已更新此园区" in body
+    assert f'name="expected_version" value="{int(seen) + 1}"' in body
+    assert event_count(ledger) == before
+
+
+def test_the_same_form_sent_twice_records_once(app, ledger):
+    client = log_in(app, "clerk")
+    form: dict[str, Any] = {
+        "csrf_token": csrf_token(client, "/forms"), "park_code": "KM-2022-01",
+        "name": "示例昆明三分园", "request_letter_no": "昆政函〔2026〕示例3号",
+        "effective_on": "2026-11-01", "idempotency_key": "ui-twice"}
+
+    first = client.post("/forms/add_sub_park", data=form)
+    count = event_count(ledger)
+    second = client.post("/forms/add_sub_park", data=form, follow_redirects=True)
+
+    assert first.status_code == second.history[0].status_code == 302
+    assert event_count(ledger) == count
+    assert "未重复记录" in second.get_data(as_text=True)
+
+
+def test_login_and_language_switch_never_redirect_to_another_site(app):
+    client = app.test_client()
+    name, password = PASSWORDS["auditor"]
+
+    switched = client.get("/lang/en?next=//evil.example/x")
+    logged_in = client.post("/login?next=https://evil.example/", data={
+        "name": name, "password": password, "csrf_token": csrf_token(client, "/login")})
+
+    assert switched.headers["Location"] == "/dashboard"
+    assert logged_in.headers["Location"] == "/dashboard"
+
+
+def test_pages_keep_the_strict_content_security_policy(app):
+    client = log_in(app, "auditor")
+
+    response = client.get("/parks/KM-2022-01")
+
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "<script>" not in response.get_data(as_text=True)
+    assert ' style="' not in response.get_data(as_text=True)
+
+
+def test_admin_adds_an_account_that_logs_in_and_disables_it(app):
+    admin = log_in(app, "admin")
+    token = csrf_token(admin, "/accounts")
+
+    added = admin.post("/accounts", data={"csrf_token": token, "name": "li.clerk",
+                                          "role": "clerk", "password": "a-long-password"})
+    newcomer = app.test_client()
+    first = newcomer.post("/login", data={"name": "li.clerk", "password": "a-long-password",
+                                          "csrf_token": csrf_token(newcomer, "/login")})
+    disabled = admin.post("/accounts/li.clerk/disable", data={"csrf_token": token})
+    after = newcomer.get("/dashboard")
+
+    assert added.status_code == 302 and first.status_code == 302
+    assert disabled.status_code == 302
+    assert after.status_code == 302 and "/login" in after.headers["Location"]
+    assert app.extensions["accounts"].get("li.clerk").disabled
+
+
+def test_a_short_password_is_refused_with_the_accounts_message(app):
+    admin = log_in(app, "admin")
+
+    response = admin.post("/accounts", data={"csrf_token": csrf_token(admin, "/accounts"),
+                                             "name": "li.clerk", "role": "clerk",
+                                             "password": "short"})
+
+    assert response.status_code == 422
+    assert "at least 8 characters" in response.get_data(as_text=True)
+
+
+def test_an_unknown_park_is_a_page_saying_so_not_a_json_error(app):
+    client = log_in(app, "auditor")
+
+    pages = [client.get(path) for path in ("/parks/XX-0000-00", "/parks/XX-0000-00/replay",
+                                           "/parks/XX-0000-00/print")]
+
+    assert [p.status_code for p in pages] == [404, 404, 404]
+    assert all(p.mimetype == "text/html" for p in pages)
+
+
+def test_every_command_has_a_form_with_every_field_of_its_schema(app):
+    clients = {role: log_in(app, role) for role in ("clerk", "finance")}
+
+    for name, spec in COMMANDS.items():
+        roles = [r for r in spec.roles if r in clients]
+        if not roles:
+            continue  # close_finding: auditors close findings on the findings page
+        page = clients[roles[0]].get(f"/forms/{name}?park=KM-2022-01").get_data(as_text=True)
+        inputs = set(re.findall(r'name="([a-z_.]+)"', page))
+        expected = {f"{field}.{inner}" if isinstance(schema_field, Nested) else field
+                    for field, schema_field in spec.schema.fields.items()
+                    for inner in (schema_field.schema.fields if isinstance(schema_field, Nested)
+                                  else [None])} - {"override_reason"}
+
+        assert expected <= inputs, (name, expected - inputs)

@@ -1,0 +1,84 @@
+"""Findings, open and closed, by article; auditors close one with a reason (close_finding)."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from typing import Any
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from ledger.domain import rules
+from ledger.domain.errors import LedgerError
+from ledger.projections import findings as read_model
+from ledger.projections import report
+from web.views import i18n
+from web.views.common import account, blueprint, date_arg, error_text, ledger, ledger_today, page
+
+bp = blueprint("ui_findings")
+FILTERS = ("state", "article", "severity", "park_code", "prefecture", "source")
+
+
+@bp.get("/findings")
+@page()
+def findings() -> ResponseReturnValue:
+    day = date_arg("as_of") or ledger_today()
+    args = {k: request.args.get(k, "").strip() for k in FILTERS}
+    everything = read_model.findings(ledger(), as_of=day, park_code=args["park_code"] or None,
+                                     prefecture=args["prefecture"] or None)
+    shown = [f for f in everything
+             if all(not args[k] or f[k] == args[k] for k in ("state", "article", "severity",
+                                                             "source"))]
+    by_article: dict[str, Counter[str]] = {}
+    for finding in everything:
+        by_article.setdefault(finding["article"], Counter())[finding["state"]] += 1
+    return render_template(
+        "findings.html", findings=shown, args=args, day=day,
+        by_article=sorted(by_article.items(), key=lambda item: _order(item[0])),
+        articles=sorted({f["article"] for f in everything}, key=_order),
+        prefectures=rules.PREFECTURES, may_close=account().role == "auditor")
+
+
+@bp.get("/findings/export.<fmt>")
+@page()
+def export(fmt: str) -> ResponseReturnValue:
+    """Every finding on the day, as `ledger report findings` writes it."""
+    if fmt not in report.FORMATS:
+        abort(404)
+    day = date_arg("as_of") or ledger_today()
+    out = io.StringIO()
+    if fmt == "csv":
+        out.write("\ufeff")
+    report.write_report(ledger(), "findings", fmt, out, as_of=day)
+    mimetype = "text/csv" if fmt == "csv" else "application/json"
+    return Response(out.getvalue(), mimetype=f"{mimetype}; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="findings-{day}.{fmt}"'})
+
+
+@bp.post("/findings/close")
+@page("auditor")
+def close() -> ResponseReturnValue:
+    form = request.form
+    finding_id, park_code = form.get("finding_id", ""), form.get("park_code", "")
+    reason = form.get("reason", "").strip()
+    back = form.get("back") or url_for(".findings", state="open")
+    if not back.startswith("/") or back.startswith("//"):
+        back = url_for(".findings")
+    if not reason:
+        flash(f"{finding_id}: {i18n.text('findings.reason_required')}", "error")
+        return redirect(back)
+    payload: dict[str, Any] = {"park_code": park_code, "finding_id": finding_id,
+                               "effective_on": ledger_today().isoformat(), "reason": reason}
+    try:
+        ledger().execute("close_finding", payload, account().actor)
+    except LedgerError as error:
+        flash(f"{finding_id}: {error_text(error)}", "error")
+        return redirect(back)
+    flash(i18n.text("findings.closed", id=finding_id), "success")
+    return redirect(back)
+
+
+def _order(article: str) -> tuple[int, str]:
+    number = article.removeprefix("Art. ").split("(")[0]
+    return (int(number) if number.isdigit() else 999, article)

@@ -1,0 +1,242 @@
+"""Parks: the filtered list, a park's page (state, lifecycle, events, money, findings, as of a
+past moment), its step-through replay and its print view."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from flask import abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from ledger import timetravel
+from ledger.domain import rules
+from ledger.domain.errors import ParkNotFoundError
+from ledger.projections import audit_log, findings, park_status, subsidies
+from ledger.projections.audit_log import AUDIT_LOG
+from web.views import charts, i18n
+from web.views.common import (
+    blueprint,
+    date_arg,
+    int_arg,
+    ledger,
+    ledger_today,
+    local_datetime_arg,
+    masked,
+    page,
+    sees_objectors,
+)
+
+bp = blueprint("ui_parks")
+PAGE = 50
+EVENTS_PAGE = 100
+STATUSES = ("filed", "under_evaluation", "evaluated", "in_publicity", "publicity_closed",
+            "approved", "rejected", "withdrawn", "revoked")
+
+
+@bp.get("/parks")
+@page()
+def parks() -> ResponseReturnValue:
+    args = {k: request.args.get(k, "").strip() for k in ("prefecture", "status", "grade",
+                                                         "has_open", "q")}
+    found = park_status.parks(ledger(), as_of=ledger_today(), prefecture=args["prefecture"],
+                              status=args["status"])
+    needle = args["q"].lower()
+    found = [p for p in found
+             if (not args["grade"] or (p["latest_grade"] or "none") == args["grade"])
+             and (args["has_open"] != "yes" or p["open_findings"] > 0)
+             and (args["has_open"] != "no" or p["open_findings"] == 0)
+             and (not needle or needle in " ".join((p["park_code"], p["name"],
+                                                    p["applicant"])).lower())]
+    number = int_arg("page", 1)
+    shown = found[(number - 1) * PAGE:number * PAGE]
+    return render_template("parks.html", parks=shown, total=len(found), args=args,
+                           page=number, pages=max(1, -(-len(found) // PAGE)),
+                           prefectures=rules.PREFECTURES, statuses=STATUSES,
+                           grades=(*rules.GRADES, "none"))
+
+
+@dataclass
+class History:
+    """What the park page shows of a park's events: now, or as of a past moment."""
+
+    state: dict[str, Any] | None
+    events: list[dict[str, Any]]  # this page of the event list
+    total: int
+    cursor: int | None  # where the next page starts, if there is one
+    marks: list[charts.Mark]
+    money: list[dict[str, Any]]
+
+
+@bp.get("/parks/<code>")
+@page()
+def park(code: str) -> ResponseReturnValue:
+    _require(code)
+    known_at, effective_on = local_datetime_arg("known_at"), date_arg("effective_on")
+    view = _as_of(code, known_at, effective_on)
+    day = effective_on or (known_at.astimezone(ledger().timezone).date() if known_at
+                           else ledger_today())
+    after = int_arg("after", 0, low=0, high=2**62)
+    history = _now(code, after) if view is None else _then(code, view, after)
+    park_findings = findings.findings(ledger(), as_of=day, park_code=code)
+    if known_at is not None:
+        park_findings = [f for f in park_findings if _known(f, known_at)]
+    return render_template(
+        "park.html", code=code, view=view, day=day, history=history, state=history.state,
+        events=[masked(e) for e in history.events], total=history.total,
+        next_url=_next_url(code, history), findings=park_findings,
+        status_row=park_status.status(ledger(), code, as_of=day),
+        known_at=request.args.get("known_at", ""),
+        effective_on=request.args.get("effective_on", ""), money=history.money,
+        balances=_balances(code, day, history.money if view is not None else None),
+        **_pictures(history, day))
+
+
+def _now(code: str, after: int) -> History:
+    """The park as recorded now: its events a page at a time from the audit-log index."""
+    app = ledger()
+    found = audit_log.search(app, audit_log.AuditFilter(park_code=code), limit=EVENTS_PAGE,
+                             after=after or None, reveal_protected=sees_objectors())
+    return History(app.park(code), found["entries"], found["total"], found["next"],
+                   _marks(code), subsidies.entries(app, code))
+
+
+def _then(code: str, view: dict[str, Any], after: int) -> History:
+    """The park as known at, or in force on, a past moment (the time-travel answer)."""
+    timeline = view["timeline"]
+    versions = {e["version"] for e in timeline}
+    later = [e for e in timeline if e["version"] > after]
+    events = later[:EVENTS_PAGE]
+    return History(
+        view["state"], events, len(timeline),
+        events[-1]["version"] if len(later) > EVENTS_PAGE else None,
+        [charts.Mark(e["version"], e["event_type"], date.fromisoformat(e["effective_on"]),
+                     bool(e["flags"])) for e in timeline],
+        [m for m in subsidies.entries(ledger(), code) if m["version"] in versions])
+
+
+def _next_url(code: str, history: History) -> str | None:
+    if history.cursor is None or not history.events:
+        return None
+    kept: dict[str, Any] = {k: v for k, v in request.args.items()
+                            if k in ("known_at", "effective_on")}
+    return url_for(".park", code=code, after=history.cursor, **kept) + \
+        f"#v{history.events[-1]['version'] + 1}"
+
+
+def _pictures(history: History, day: date) -> dict[str, Any]:
+    return {
+        "lifecycle": charts.lifecycle(history.marks, day, lambda k: i18n.term("event", k),
+                                      lambda lane: i18n.text(f"stage.{lane}"),
+                                      lambda v: f"#v{v}"),
+        "balance_chart": charts.balance(history.money, day, {
+            "held": i18n.text("chart.held"), "owed": i18n.text("chart.owed")}),
+    }
+
+
+@bp.get("/parks/<code>/replay")
+@page()
+def replay(code: str) -> ResponseReturnValue:
+    order = request.args.get("order", timetravel.RECORDED)
+    if order not in (timetravel.RECORDED, timetravel.EFFECTIVE):
+        order = timetravel.RECORDED
+    step = int_arg("step", 1, high=2**31)
+    result = timetravel.replay(ledger(), code, order=order, start=step, limit=1)
+    if not result["steps"] and result["total"]:
+        step = result["total"]
+        result = timetravel.replay(ledger(), code, order=order, start=step, limit=1)
+    current = result["steps"][0] if result["steps"] else None
+    if current is not None:
+        current = {**current, "event": masked(current["event"]),
+                   "changes": [{**c, "label": _state_label(c["field"])}
+                               for c in current["changes"]
+                               if not (_blank(c["before"]) and _blank(c["after"]))]}
+    return render_template("replay.html", code=code, order=order, step=step,
+                           total=result["total"], current=current,
+                           prev_url=url_for(".replay", code=code, order=order, step=step - 1)
+                           if step > 1 else None,
+                           next_url=url_for(".replay", code=code, order=order, step=step + 1)
+                           if step < result["total"] else None)
+
+
+@bp.get("/parks/<code>/print")
+@page()
+def print_view(code: str) -> ResponseReturnValue:
+    app = ledger()
+    _require(code)
+    events = audit_log.entries(app, audit_log.AuditFilter(park_code=code))
+    return render_template("park_print.html", code=code, state=app.park(code),
+                           events=[masked(e) for e in events], printed_at=app.clock(),
+                           lifecycle=charts.lifecycle(
+                               _marks(code), ledger_today(), lambda k: i18n.term("event", k),
+                               lambda lane: i18n.text(f"stage.{lane}"), lambda v: f"#v{v}",
+                               width=900))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _require(code: str) -> None:
+    """404 unless the park exists (asked of the read model: the store would replay it)."""
+    table = park_status.PARK_STATUS
+    with ledger().engine.connect() as conn:
+        if conn.scalar(sa.select(table.c.park_code).where(table.c.park_code == code)) is None:
+            abort(404)
+
+
+def _as_of(code: str, known_at: datetime | None, effective_on: date | None
+           ) -> dict[str, Any] | None:
+    try:
+        if known_at is not None:
+            return timetravel.as_known_at(ledger(), code, known_at)
+        if effective_on is not None:
+            return timetravel.as_effective_on(ledger(), code, effective_on)
+    except ParkNotFoundError:
+        abort(404)
+    return None
+
+
+def _marks(code: str) -> list[charts.Mark]:
+    """Every event of the park as the lifecycle picture needs it, from the audit-log index."""
+    c = AUDIT_LOG.c
+    query = (sa.select(c.version, c.event_type, c.effective_on, c.flag_count)
+             .where(c.park_code == code).order_by(c.version))
+    with ledger().engine.connect() as conn:
+        return [charts.Mark(v, kind, on, flags > 0) for v, kind, on, flags in conn.execute(query)]
+
+
+def _balances(code: str, day: date, money: list[dict[str, Any]] | None) -> dict[str, str]:
+    """The park's subsidy balances on `day` (from the read model), or summed from the money
+    events of an as-known-at view."""
+    if money is None:
+        rows = subsidies.parks(ledger(), day, park_code=code)
+        return rows[0] if rows else {}
+    sums = {k: Decimal(0) for k in ("disbursed", "demanded", "received")}
+    for entry in money:
+        sums[entry["kind"]] += Decimal(entry["amount_yuan"])
+    return {"disbursed": f"{sums['disbursed']:.2f}", "refund_demanded": f"{sums['demanded']:.2f}",
+            "refunded": f"{sums['received']:.2f}",
+            "net_retained": f"{sums['disbursed'] - sums['received']:.2f}",
+            "outstanding": f"{max(Decimal(0), sums['demanded'] - sums['received']):.2f}"}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == {} or value == [] or value == ""
+
+
+def _state_label(path: str) -> str:
+    """A state field's dotted path with its first part in the page's language."""
+    head, _, rest = path.partition(".")
+    key = f"col.{head}"
+    label = i18n.text(key) if key in i18n.UI else i18n.term("field", head)
+    return f"{label} · {rest}" if rest else label
+
+
+def _known(finding: dict[str, Any], moment: datetime) -> bool:
+    raised = finding["raised_by"]
+    if "recorded_at" in raised:
+        return datetime.fromisoformat(raised["recorded_at"]) <= moment
+    return True
