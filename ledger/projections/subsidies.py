@@ -96,7 +96,7 @@ class Subsidies(Projection):
     def flush(self, conn: sa.Connection) -> None:
         if self._parks:
             conn.execute(SUBSIDY_PARKS.insert(), list(self._parks.values()))
-        new = [self._entries[key] for key in self._new]
+        new = [cast(dict[str, Any], self._entries[key]) for key in self._new]
         if new:
             conn.execute(SUBSIDY_ENTRIES.insert(), new)
         old = [{**cast(dict[str, Any], self._entries[key]), "k_code": key[0],
