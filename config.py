@@ -21,6 +21,7 @@ class Config:
     calendar_file: str | None = None
     timezone: str = "Asia/Shanghai"
     secret_key: str = "dev-only-change-me"
+    park_cache_size: int = 1000  # parks each process keeps in memory between commands; 0: none
 
     @classmethod
     def from_env(cls, **overrides: str | None) -> Config:
@@ -32,7 +33,18 @@ class Config:
             "secret_key": os.environ.get("LEDGER_SECRET_KEY", "dev-only-change-me"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)  # type: ignore[arg-type]
+        size = _count("LEDGER_PARK_CACHE_SIZE", cls.park_cache_size)
+        return cls(**values, park_cache_size=size)  # type: ignore[arg-type]
+
+
+def _count(name: str, default: int) -> int:
+    """A non-negative integer setting; anything else is refused, naming the variable."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit():
+        raise ValueError(f"{name} must be a whole number >= 0, not {text!r}")
+    return int(text)
 
 
 def test_postgres_url() -> str | None:

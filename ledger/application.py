@@ -10,13 +10,18 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+    project_aggregate,
+)
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording, Transcoding
 from eventsourcing.utils import get_topic
 from marshmallow import ValidationError as SchemaError
 from marshmallow import fields
@@ -37,6 +42,7 @@ from ledger.domain.errors import (
 from ledger.domain.hashing import canonical_json, plain
 from ledger.domain.park import Context, Park, park_id
 from ledger.domain.receipt import IdempotencyReceipt, receipt_id
+from ledger.parkcache import ParkCache
 from ledger.storage import APP_NAME, Database, protect_event_tables
 
 PARK_TOPIC_PREFIX = get_topic(Park) + "."
@@ -88,13 +94,16 @@ class Ledger(Application[UUID]):
         self.database = Database.from_url(config.database_url)
         self.database.ensure_schema()
         self.engine = self.database.create_engine()
+        self.read_model_engine = self.database.create_engine(rebuildable=True)
         with _startup_lock(self.database, self.engine):
             super().__init__(env=self.database.eventsourcing_env())
             protect_event_tables(self.database, self.engine)
         self.calendar = WorkingDayCalendar.from_file(config.calendar_file)
         self.clock = clock
         self.timezone = ZoneInfo(config.timezone)
-        self.after_commit: list[Callable[[], None]] = []
+        self.parks_in_memory = ParkCache(config.park_cache_size)
+        # called after each save with its recordings (events with their log positions)
+        self.after_commit: list[Callable[[list[Recording[UUID]]], None]] = []
         # Imported here: the read models import this module's queries.
         from ledger.projections.runner import Projections
         self.projections = Projections(self)
@@ -107,6 +116,7 @@ class Ledger(Application[UUID]):
     def close(self) -> None:
         super().close()
         self.engine.dispose()
+        self.read_model_engine.dispose()
 
     # ----------------------------------------------------------------- commands
 
@@ -117,9 +127,11 @@ class Ledger(Application[UUID]):
         Without `expected_version` a command that loses a race to another writer is decided
         again on the new state (its rules re-checked); with one, it fails as stale.
         """
-        prepared = self._prepare(command, payload, actor)
-        if isinstance(prepared, dict):
-            return prepared  # an idempotency replay
+        # A repeated idempotency key is not looked up first: the receipt saved with the event
+        # makes the save of a repeat fail, and the failure is then explained as a replay (or a
+        # conflict). Commands are new far more often than repeated.
+        prepared = self._prepare(command, payload, actor, look_up_key=False)
+        assert not isinstance(prepared, dict)
         common, data, expected, key, body_hash = prepared
         for _attempt in range(MAX_RETRIES):
             # the recorded time is read again on each attempt, so it never runs backwards
@@ -149,16 +161,18 @@ class Ledger(Application[UUID]):
                 time.sleep(random.uniform(0, RETRY_BACKOFF_SECONDS * 2 ** _attempt))
                 continue
             result["position"] = recordings[0].notification.id
-            self._run_after_commit()
+            self._run_after_commit(recordings)
             return result
         raise ContentionError(data.get("park_code", ""), MAX_RETRIES)
 
-    def _prepare(self, command: str, payload: dict[str, Any], actor: Any
+    def _prepare(self, command: str, payload: dict[str, Any], actor: Any,
+                 look_up_key: bool = True
                  ) -> tuple[dict[str, Any], dict[str, Any], int | None, str | None, str] \
             | dict[str, Any]:
         """Validate a command: the context fields common to every command, its own fields,
         the expected version, the idempotency key and the body hash; or, when the key was
-        already recorded with this body, that result (a replay)."""
+        already recorded with this body (looked up unless `look_up_key` is false), that
+        result (a replay)."""
         if command not in COMMANDS:
             raise ValidationError("command", f"unknown command {command!r}")
         actor = load_actor(actor)
@@ -168,7 +182,7 @@ class Ledger(Application[UUID]):
         self._refuse_future_dates(data, self.clock())
         key = data.pop("idempotency_key")
         body_hash = _body_hash(command, actor, data)
-        if key is not None:
+        if key is not None and look_up_key:
             replay = self._replayed(key, body_hash)
             if replay is not None:
                 return replay
@@ -216,7 +230,7 @@ class Ledger(Application[UUID]):
             recorded = outcomes[index]
             assert isinstance(recorded, dict)
             recorded["position"] = positions[(park.id, recorded["version"])]
-        self._run_after_commit()
+        self._run_after_commit(recordings)
         return outcomes
 
     def _decide_in_batch(self, command: str, payload: dict[str, Any], actor: Any,
@@ -343,9 +357,17 @@ class Ledger(Application[UUID]):
             raise ValidationError("right_value", f"is what version {version} recorded")
         data["right_value"] = _as_text(right)
 
-    def _run_after_commit(self) -> None:
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Store the events (the library's save) and, once stored, remember the saved parks."""
+        recordings = super()._record(processing_event)
+        for aggregate in processing_event.aggregates.values():
+            if isinstance(aggregate, Park):
+                self.parks_in_memory.put(aggregate)
+        return recordings
+
+    def _run_after_commit(self, recordings: list[Recording[UUID]]) -> None:
         for callback in self.after_commit:
-            callback()
+            callback(recordings)
 
     # one method per command of the contract
 
@@ -430,10 +452,21 @@ class Ledger(Application[UUID]):
     # ----------------------------------------------------------------- queries
 
     def get_park(self, park_code: str) -> Park:
+        """The park's current state: the copy this process remembers, brought up to date with
+        the events stored since (by any process), or loaded from the store."""
+        identity = park_id(park_code)
+        park = self.parks_in_memory.get(identity)
+        if park is not None:
+            newer = list(self.events.get(identity, gt=park.version))
+            if newer:
+                park = cast(Park, project_aggregate(park, newer))
+                self.parks_in_memory.put(park)
+            return park
         try:
-            park: Park = self.repository.get(park_id(park_code))
+            park = self.repository.get(identity)
         except AggregateNotFoundError:
             raise ParkNotFoundError(park_code) from None
+        self.parks_in_memory.put(park)
         return park
 
     def park(self, park_code: str) -> dict[str, Any]:
@@ -449,16 +482,26 @@ class Ledger(Application[UUID]):
     def park_events(self, after: int = 0, page: int = 1000) -> Iterator[tuple[int, Park.Event]]:
         """Every park event in global order, with its position, from after `after`."""
         while True:
-            notifications = self.recorder.select_notifications(
-                start=after, limit=page, inclusive_of_start=False)
-            if not notifications:
+            events, last = self.park_events_page(after, page)
+            yield from events
+            if last == after:
                 return
-            for n in notifications:
-                if n.topic.startswith(PARK_TOPIC_PREFIX):
-                    event = self.mapper.to_domain_event(n)
-                    assert isinstance(event, Park.Event)
-                    yield n.id, event
-            after = notifications[-1].id
+            after = last
+
+    def park_events_page(self, after: int, limit: int
+                         ) -> tuple[list[tuple[int, Park.Event]], int]:
+        """The park events among the next `limit` entries of the log after position `after`,
+        with their positions, and the position of the last entry read (`after` if none):
+        the log also holds idempotency receipts, which a reader skips but moves past."""
+        notifications = self.recorder.select_notifications(
+            start=after, limit=limit, inclusive_of_start=False)
+        events = []
+        for n in notifications:
+            if n.topic.startswith(PARK_TOPIC_PREFIX):
+                event = self.mapper.to_domain_event(n)
+                assert isinstance(event, Park.Event)
+                events.append((n.id, event))
+        return events, notifications[-1].id if notifications else after
 
 
 @contextmanager

@@ -264,10 +264,13 @@ def load_command(name: str, payload: Any) -> dict[str, Any]:
         raise ValidationError(field, message, errors=messages) from None
 
 
+_ACTOR = ActorSchema()  # marshmallow schemas keep no state between loads: one serves all
+
+
 def load_actor(payload: Any) -> dict[str, str]:
     """An actor {user, role, organisation}, as `ledger import` takes it per line."""
     try:
-        return dict(ActorSchema().load(payload if isinstance(payload, dict) else {}))
+        return dict(_ACTOR.load(payload if isinstance(payload, dict) else {}))
     except SchemaError as error:
         field, message = _first_message(_normalized(error))
         raise ValidationError(f"actor.{field}", message) from None

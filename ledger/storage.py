@@ -68,17 +68,28 @@ class Database:
                 "POSTGRES_SCHEMA": self.schema, "POSTGRES_LOCK_TIMEOUT": "30",
                 "POSTGRES_POOL_SIZE": "4"}
 
-    def create_engine(self) -> sa.Engine:
-        """A SQLAlchemy engine on the same database, for our own tables and raw checks."""
+    def create_engine(self, *, rebuildable: bool = False) -> sa.Engine:
+        """A SQLAlchemy engine on the same database, for our own tables and raw checks.
+
+        `rebuildable`: only for tables that can be rebuilt from the log (the read models,
+        whose position moves in the same transaction as their rows). Their commits do not
+        wait for the disk (SQLite `synchronous=NORMAL` in WAL mode, PostgreSQL
+        `synchronous_commit=off`): a power cut may lose the last of them, never corrupt them,
+        and the next catch-up applies again what was lost. Events are always committed by the
+        library with the database's full durability.
+        """
         if self.kind == "sqlite":
             engine = sa.create_engine(f"sqlite:///{self.sqlite_path}",
                                       connect_args={"timeout": 30})
-            sa.event.listen(engine, "connect", _sqlite_pragmas)
+            sa.event.listen(engine, "connect",
+                            _sqlite_relaxed_pragmas if rebuildable else _sqlite_pragmas)
             return engine
         auth = self.user + (f":{self.password}" if self.password else "")
         url = f"postgresql+psycopg://{auth}@{self.host}:{self.port}/{self.dbname}"
-        return sa.create_engine(url, pool_pre_ping=True, connect_args={
-            "options": f"-c search_path={self.schema}"})
+        options = f"-c search_path={self.schema}"
+        if rebuildable:
+            options += " -c synchronous_commit=off"
+        return sa.create_engine(url, pool_pre_ping=True, connect_args={"options": options})
 
     def ensure_schema(self) -> None:
         """Create the PostgreSQL schema named in the URL, if it is not `public`."""
@@ -96,6 +107,13 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_relaxed_pragmas(dbapi_connection: object, record: object) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

@@ -68,13 +68,17 @@ class AuditLog(Projection):
     def handlers(self) -> dict[str, Handler]:
         return {kind: self._any for kind in park_event_names()}
 
+    def forget(self) -> None:
+        self._prefectures: dict[str, str] = {}  # park -> the prefecture its rows show
+
     def begin(self, conn: sa.Connection) -> None:
+        if "_prefectures" not in self.__dict__ or len(self._prefectures) > self.KEEP_AT_MOST:
+            self.forget()
         self._rows: dict[tuple[str, int], dict[str, Any]] = {}  # (park, version) -> new row
-        self._prefectures: dict[str, str] = {}
         self._marks: dict[tuple[str, int], list[int]] = {}  # earlier rows: corrections to add
 
     def prepare(self, conn: sa.Connection, events: list[tuple[int, Park.Event]]) -> None:
-        codes = {event.park_code for _, event in events}
+        codes = {event.park_code for _, event in events} - set(self._prefectures)
         for chunk in chunks(sorted(codes)):
             for code, prefecture in conn.execute(
                     sa.select(AUDIT_LOG.c.park_code, AUDIT_LOG.c.prefecture).where(
@@ -101,7 +105,7 @@ class AuditLog(Projection):
                     AUDIT_LOG.c.park_code == sa.bindparam("k_code"),
                     AUDIT_LOG.c.version == sa.bindparam("k_version"))
                     .values(corrected_by=sa.bindparam("corrected_by")), updates)
-        self.begin(conn)
+        self._rows, self._marks = {}, {}
 
     def _any(self, conn: sa.Connection, position: int, event: Park.Event) -> None:
         record = event_record(event, position)

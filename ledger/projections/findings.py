@@ -79,8 +79,12 @@ class Findings(Projection):
     def handlers(self) -> dict[str, Handler]:
         return {kind: self._any for kind in park_event_names()}
 
+    def forget(self) -> None:
+        self._parks: dict[str, dict[str, Any]] = {}  # park -> its FACTS row as stored (or to be)
+
     def begin(self, conn: sa.Connection) -> None:
-        self._parks: dict[str, dict[str, Any]] = {}  # park -> its FACTS row, this batch
+        if "_parks" not in self.__dict__ or len(self._parks) > self.KEEP_AT_MOST:
+            self.forget()
         self._new: set[str] = set()
         self._dirty: set[str] = set()
         self._findings: list[dict[str, Any]] = []
@@ -88,7 +92,7 @@ class Findings(Projection):
 
     def prepare(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
         """Load the facts rows of the parks whose events need them, in one SELECT."""
-        codes = {event.park_code for _, event in events if _needs_park(event)}
+        codes = {event.park_code for _, event in events if _needs_park(event)} - set(self._parks)
         for chunk in chunks(sorted(codes)):
             for row in conn.execute(sa.select(FACTS).where(
                     FACTS.c.park_code.in_(chunk))).mappings():
@@ -146,6 +150,7 @@ class Findings(Projection):
         if kind == "EntryCorrected" and event.corrects_version == 1 and \
                 event.field == "prefecture":
             self.flush(conn)  # write what is pending, then move the park's rows
+            park["prefecture"] = event.right_value
             for table in (FACTS, FINDINGS):
                 conn.execute(table.update().where(table.c.park_code == event.park_code)
                              .values(prefecture=event.right_value))

@@ -65,6 +65,10 @@ SHOWN = {"ParkApproved": {"approval_no": "approval_no", "effective_on": "approve
          "PlaqueRevoked": {"effective_on": "revoked_on"}}
 
 
+_UPDATE_ROW = PARK_STATUS.update().where(PARK_STATUS.c.park_code == sa.bindparam("key")).values(
+    {c.name: sa.bindparam(c.name) for c in PARK_STATUS.columns if c.name != "park_code"})
+
+
 class ParkStatus(Projection):
     """Per park: where it stands in its life."""
 
@@ -75,40 +79,45 @@ class ParkStatus(Projection):
         return {kind: (self._filed if kind == "ApplicationFiled" else self._changed)
                 for kind in park_event_names()}
 
+    def forget(self) -> None:
+        self._rows: dict[str, dict[str, Any]] = {}  # park -> its row as stored (or to be)
+
     def begin(self, conn: sa.Connection) -> None:
-        self._rows: dict[str, dict[str, Any]] = {}  # the parks this batch touched
+        if "_rows" not in self.__dict__ or len(self._rows) > self.KEEP_AT_MOST:
+            self.forget()
+        self._touched: set[str] = set()  # parks this batch changed
         self._new: set[str] = set()
 
     def prepare(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
-        """Load the rows of the parks this batch touches (every event touches its park's row)."""
-        codes = {event.park_code for _, event in events}
+        """Load the rows of the parks this batch touches (every event touches its park's row)
+        that are not kept from an earlier batch."""
+        codes = {event.park_code for _, event in events} - set(self._rows)
         for chunk in chunks(sorted(codes)):
             for row in conn.execute(sa.select(PARK_STATUS).where(
                     PARK_STATUS.c.park_code.in_(chunk))).mappings():
                 self._rows[row["park_code"]] = dict(row)
 
     def flush(self, conn: sa.Connection) -> None:
-        new = [row for code, row in self._rows.items() if code in self._new]
-        old = [{**row, "key": code} for code, row in self._rows.items() if code not in self._new]
+        new = [self._rows[code] for code in self._touched if code in self._new]
+        old = [{**self._rows[code], "key": code} for code in self._touched - self._new]
         if new:
             conn.execute(PARK_STATUS.insert(), new)
         if old:
-            columns = [c.name for c in PARK_STATUS.columns if c.name != "park_code"]
-            conn.execute(PARK_STATUS.update()
-                         .where(PARK_STATUS.c.park_code == sa.bindparam("key"))
-                         .values({name: sa.bindparam(name) for name in columns}), old)
-        self._rows, self._new = {}, set()
+            conn.execute(_UPDATE_ROW, old)
+        self._touched, self._new = set(), set()
 
     def _row(self, conn: sa.Connection, park_code: str) -> dict[str, Any]:
         if park_code not in self._rows:
             self._rows[park_code] = dict(conn.execute(sa.select(PARK_STATUS).where(
                 PARK_STATUS.c.park_code == park_code)).mappings().one())
+        self._touched.add(park_code)
         return self._rows[park_code]
 
     def _filed(self, conn: sa.Connection, position: int, event: Any) -> None:
         facts = dated.empty()
         dated.record(facts, event)
         self._new.add(event.park_code)
+        self._touched.add(event.park_code)
         self._rows[event.park_code] = dict(
             {column.name: None for column in PARK_STATUS.columns},
             park_code=event.park_code, name=event.name, prefecture=event.prefecture,

@@ -24,6 +24,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import sqlalchemy as sa
+from eventsourcing.persistence import Recording
 from tqdm import tqdm
 
 from ledger.domain.errors import ValidationError
@@ -39,6 +40,14 @@ POSITIONS = sa.Table(
     sa.Column("name", sa.String(40), primary_key=True),
     sa.Column("position", sa.BigInteger, nullable=False),
 )
+_NAMES = POSITIONS.c.name.in_(sa.bindparam("names", expanding=True))
+_LOCK = {  # by "is this SQLite": the positions, locked until the transaction ends
+    # A write takes SQLite's single write lock as it reads the positions.
+    True: POSITIONS.update().where(_NAMES).values(position=POSITIONS.c.position)
+    .returning(POSITIONS.c.name, POSITIONS.c.position),
+    False: sa.select(POSITIONS.c.name, POSITIONS.c.position).where(_NAMES)
+    .order_by(POSITIONS.c.name).with_for_update(),
+}
 BATCH_SIZE = 500
 SETUP_LOCK = 7318002  # PostgreSQL advisory lock id: several processes may start at once
 FEN = Decimal("0.01")
@@ -47,17 +56,28 @@ Handler = Callable[[sa.Connection, int, Any], None]
 
 
 class Projection:
-    """One read model: its tables and what each kind of event does to them."""
+    """One read model: its tables and what each kind of event does to them.
+
+    A read model may keep rows in memory from one batch to the next (`known`): the runner tells
+    it, before each batch, whether its position is still the one this process's last batch
+    left (`forget` otherwise): then no other process or thread has written its tables since,
+    and the kept rows are exactly what the tables hold.
+    """
 
     name: ClassVar[str]
     tables: ClassVar[tuple[sa.Table, ...]]
+    KEEP_AT_MOST: ClassVar[int] = 5000  # rows kept between batches, per kind of row
+    known_position: int | None = None  # the position after this process's last batch
+
+    def forget(self) -> None:
+        """Drop every row kept between batches (another writer may have changed the tables)."""
 
     def handlers(self) -> dict[str, Handler]:
         """Event class name -> method; events not named here are ignored (position still moves)."""
         raise NotImplementedError
 
     def begin(self, conn: sa.Connection) -> None:
-        """A batch starts (in its own transaction): forget anything kept from an earlier one."""
+        """A batch starts (in its own transaction): reset what is kept for one batch only."""
 
     def prepare(self, conn: sa.Connection, events: list[tuple[int, Park.Event]]) -> None:
         """Before a batch's events are applied (after `begin`): load, in a few statements, the
@@ -84,7 +104,7 @@ class Projections:
 
     def __init__(self, ledger: Ledger, projections: Sequence[Projection] | None = None) -> None:
         self.ledger = ledger
-        self.engine = ledger.engine
+        self.engine = ledger.read_model_engine
         if projections is None:
             from ledger.projections import all_projections
             projections = all_projections()
@@ -149,24 +169,39 @@ class Projections:
                 # makes a reader wait for a writer, and a writer (another thread's save) waits
                 # for SQLite's lock; holding that lock while reading would deadlock them.
                 start = min(self._positions(chosen).values())
-                batch = list(islice(self.ledger.park_events(after=start, page=batch_size),
-                                    batch_size))
-                if batch:
-                    with self.engine.begin() as conn:
-                        self._apply_batch(conn, chosen, batch)
+                batch, last = self.ledger.park_events_page(start, batch_size)
+                if last > start:
+                    with self._transaction(chosen) as conn:
+                        self._apply_batch(conn, chosen, batch, self._lock(conn, chosen), last)
                 read += len(batch)
-                if batch:
-                    bar.update(max(0, batch[-1][0] - bar.n))
-                if len(batch) < batch_size:  # the log is exhausted
-                    bar.update(max(0, head - bar.n))  # what is left are not park events
+                bar.update(max(0, last - bar.n))
+                if last - start < batch_size:  # the log is exhausted
+                    bar.update(max(0, head - bar.n))
                     return read
 
+    @contextmanager
+    def _transaction(self, chosen: list[Projection]) -> Iterator[sa.Connection]:
+        """One batch's transaction. Rows a read model keeps between batches are valid only if
+        the batch committed: on any failure they are forgotten."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except BaseException:
+            for projection in chosen:
+                projection.forget()
+                projection.known_position = None
+            raise
+
     def _apply_batch(self, conn: sa.Connection, chosen: list[Projection],
-                     batch: list[tuple[int, Park.Event]]) -> None:
-        """Apply, under the position lock, the events each read model has not yet seen (another
-        process may have moved a position since the batch was read)."""
-        positions = self._lock(conn, chosen)
+                     batch: list[tuple[int, Park.Event]], positions: dict[str, int],
+                     last: int) -> None:
+        """Apply, under the position lock (`positions`, as it found them), the events each read
+        model has not yet seen (another process may have moved a position since the batch was
+        read), and move every position to `last`."""
         for projection in chosen:
+            if projection.known_position != positions[projection.name]:
+                projection.forget()  # another writer has been here since our last batch
+            projection.known_position = None  # until this batch commits
             projection.begin(conn)
             projection.prepare(conn, [(position, event) for position, event in batch
                                       if position > positions[projection.name]])
@@ -176,9 +211,13 @@ class Projections:
                     projection.apply(conn, position, event)
         for projection in chosen:
             projection.flush(conn)
-        last = batch[-1][0]
         behind = [p.name for p in chosen if positions[p.name] < last]
-        conn.execute(POSITIONS.update().where(POSITIONS.c.name.in_(behind)).values(position=last))
+        if behind:
+            conn.execute(POSITIONS.update().where(POSITIONS.c.name.in_(behind))
+                         .values(position=last))
+        # valid once committed (the caller's transaction forgets them if the commit fails)
+        for projection in chosen:
+            projection.known_position = max(last, positions[projection.name])
 
     def _positions(self, chosen: list[Projection]) -> dict[str, int]:
         names = [p.name for p in chosen]
@@ -191,9 +230,11 @@ class Projections:
                 batch_size: int = BATCH_SIZE) -> int:
         """Drop the named read models' tables, create them empty and replay the whole log."""
         chosen = self.select(names)
-        with self.engine.begin() as conn:
+        with self._transaction(chosen) as conn:
             self._lock(conn, chosen)
             for projection in chosen:
+                projection.forget()
+                projection.known_position = None
                 for table in reversed(projection.tables):
                     table.drop(conn, checkfirst=True)
                 for table in projection.tables:
@@ -210,15 +251,39 @@ class Projections:
                                        key=repr)
                     for projection in self.select(names) for table in projection.tables}
 
-    def after_command(self) -> None:
-        """The ledger's after-commit hook: catch up. A read model that fails is logged, not
-        raised: the command is already recorded, and reporting it as failed would invite a
-        second, duplicate recording; the read models lag until the next catch-up succeeds
-        (the next command, `ledger worker`, or `ledger rebuild` once the fault is fixed)."""
+    def after_command(self, recordings: Sequence[Recording[Any]] = ()) -> None:
+        """The ledger's after-commit hook: apply the events just saved, or catch up.
+
+        The saved events are in hand: when every read model stands right before them, they are
+        applied as they are, without reading them back from the log. Otherwise (another
+        process wrote in between, or a read model lags) the log is read from each position.
+        A read model that fails is logged, not raised: the command is already recorded, and
+        reporting it as failed would invite a second, duplicate recording; the read models lag
+        until the next catch-up succeeds (the next command, `ledger worker`, or `ledger
+        rebuild` once the fault is fixed)."""
         try:
-            self.catch_up()
+            if not self._apply_in_hand(recordings):
+                self.catch_up()
         except Exception:
             LOG.exception("read models could not catch up; they lag behind the log")
+
+    def _apply_in_hand(self, recordings: Sequence[Recording[Any]]) -> bool:
+        """Apply one save's events if each read model's position is right before them (or
+        already past them); False, having changed nothing, if any read model is elsewhere."""
+        if not recordings:
+            return False
+        ids = [r.notification.id for r in recordings]
+        first, last = min(ids), max(ids)
+        batch = sorted((r.notification.id, r.domain_event) for r in recordings
+                       if isinstance(r.domain_event, Park.Event))
+        chosen = list(self.projections.values())
+        with self._transaction(chosen) as conn:
+            positions = self._lock(conn, chosen)
+            if any(position < first - 1 or first <= position < last
+                   for position in positions.values()):
+                return False
+            self._apply_batch(conn, chosen, batch, positions, last)
+        return True
 
     @contextmanager
     def deferred(self) -> Iterator[None]:
@@ -243,16 +308,8 @@ class Projections:
 
     def _lock(self, conn: sa.Connection, chosen: list[Projection]) -> dict[str, int]:
         names = sorted(p.name for p in chosen)
-        where = POSITIONS.c.name.in_(names)
-        if conn.dialect.name == "sqlite":
-            # A write takes SQLite's single write lock as it reads the positions.
-            rows = conn.execute(POSITIONS.update().where(where)
-                                .values(position=POSITIONS.c.position)
-                                .returning(POSITIONS.c.name, POSITIONS.c.position))
-        else:
-            rows = conn.execute(sa.select(POSITIONS.c.name, POSITIONS.c.position).where(where)
-                                .order_by(POSITIONS.c.name).with_for_update())
-        return dict(rows.tuples().all())
+        return dict(conn.execute(_LOCK[conn.dialect.name == "sqlite"], {"names": names})
+                    .tuples().all())
 
     @staticmethod
     def _setup_lock(conn: sa.Connection) -> None:

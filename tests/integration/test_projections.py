@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 
 from ledger.application import Ledger
 from ledger.domain.errors import ValidationError
+from ledger.integrity import verify
 from ledger.projections import park_status, subsidies
 from ledger.projections.runner import POSITIONS, Projections
 from ledger.projections.subsidies import Subsidies
@@ -223,3 +225,43 @@ def test_a_failing_read_model_does_not_fail_the_recorded_command(ledger, caplog)
     assert "read models could not catch up" in caplog.text
     assert behind == result["position"] - 1
     assert subsidies.parks(ledger)[0]["disbursed"] == "2000000.00"
+
+
+class TakingTurns:
+    """Several ledgers on one database, each command going to the next one in turn: processes
+    writing to the same park one after the other."""
+
+    def __init__(self, *ledgers: Ledger) -> None:
+        self._ledgers = itertools.cycle(ledgers)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(next(self._ledgers), name)
+
+
+def test_processes_taking_turns_on_one_park_keep_read_models_and_chain_exact(ledger, config,
+                                                                            clock):
+    """Each process keeps parks and read-model rows in memory between commands; what another
+    process wrote since must be read, never overwritten with the kept copy."""
+    other = Ledger(config, clock=clock)
+    try:
+        _history(TakingTurns(ledger, other))  # type: ignore[arg-type]
+        # the other process's copies are now behind: it must catch up, not write stale rows
+        other.correct_entry(CLERK, park_code="KM-2026-01", effective_on="2026-07-02",
+                            corrects_version=1, field="name", wrong_value="示例人力资源服务产业园",
+                            right_value="昆明市人力资源服务产业园", reason="名称笔误")
+        ledger.receive_refund(FINANCE, park_code="KM-2026-01", effective_on="2026-07-03",
+                              amount_yuan="100000.00", voucher_no="收-2")
+        other.receive_refund(FINANCE, park_code="KM-2026-01", effective_on="2026-07-04",
+                             amount_yuan="100000.00", voucher_no="收-3")
+        for app in (ledger, other):
+            assert app.park("KM-2026-01")["subsidy"]["refunded"] == "1000000.00"
+    finally:
+        other.close()
+    incremental = ledger.projections.dump()
+
+    ledger.projections.rebuild()
+
+    assert ledger.projections.dump() == incremental
+    assert park_status.status(ledger, "KM-2026-01")["name"] == "昆明市人力资源服务产业园"
+    assert subsidies.ledger_report(ledger)["province"]["refunded"] == "1000000.00"
+    assert verify(ledger.database, ledger.engine).ok  # each process chained onto the other's
