@@ -16,8 +16,18 @@ from uuid import UUID
 GENESIS = "0" * 64
 
 
+_AS_IS = frozenset({str, int, bool, float, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A value as it reads once its stored transcoding is unwrapped: JSON types only."""
+    kind = type(value)  # exact types first: this runs for every field of every event
+    if kind in _AS_IS:
+        return value
+    if kind is dict:
+        return {str(k): plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [plain(v) for v in value]
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -149,7 +149,9 @@ class AuditLog(Projection):
 
 
 def _search_text(record: dict[str, Any]) -> str:
-    visible = {**record, "fields": {k: v for k, v in record["fields"].items() if k != "objector"}}
+    fields = record["fields"]
+    visible = record if "objector" not in fields else {
+        **record, "fields": {k: v for k, v in fields.items() if k != "objector"}}
     return json.dumps(visible, ensure_ascii=False, sort_keys=True).lower()
 
 
