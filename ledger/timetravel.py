@@ -3,9 +3,14 @@ step by step, and the difference between two moments.
 
 How the state is built from a chosen set of events:
 - *as known at T*: the events recorded at or before T. A park's events are recorded in version
-  order, so they are the versions 1..N, N being the highest version the audit-log index shows
-  recorded by T; the state is `repository.get(id, version=N)`, which starts from the nearest
-  snapshot (every 100 events), so a park with thousands of events loads in milliseconds.
+  order, so they are the versions 1..N, N being the highest version recorded by T; the state is
+  `repository.get(id, version=N)`, which starts from the nearest snapshot (every 100 events), so
+  a park with thousands of events loads in milliseconds. The timeline comes a page at a time
+  from the audit-log rows (each stores its event's record), never by decoding the events:
+  decoding a thousand events was most of the answer's time. A correction recorded after T is
+  left out of `corrected_by`. The read models are current when a command returns, but lag if a
+  catch-up failed: the versions the audit log does not hold yet are then decoded from the
+  store, so the answer never depends on the read model being current.
 - *as effective on D*: the events effective on or before D, applied in the order (effective
   date, version). The filing always comes first (nothing can be effective before it). A
   correction takes effect from its own effective date, but never before the entry it corrects:
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import takewhile
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
@@ -28,7 +34,8 @@ import sqlalchemy as sa
 from ledger.application import event_record, park_summary
 from ledger.domain.errors import ParkNotFoundError, ValidationError
 from ledger.domain.park import Park, park_id
-from ledger.projections.audit_log import AUDIT_LOG, version_known_at
+from ledger.projections.audit_log import AUDIT_LOG
+from ledger.projections.runner import utc
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -36,17 +43,26 @@ if TYPE_CHECKING:
 Moment = datetime | date  # a datetime means "as known at", a date "as effective on"
 RECORDED, EFFECTIVE = "recorded", "effective"
 Order = list[tuple[int, tuple[Any, ...]]]  # versions in the order they apply, with sort keys
+PAGE, MAX_PAGE = 100, 1000  # timeline entries per page of as-known-at: default and most
 
 
-def as_known_at(ledger: Ledger, park_code: str, moment: datetime) -> dict[str, Any]:
-    """The park's state and timeline using only events recorded at or before `moment`."""
+def as_known_at(ledger: Ledger, park_code: str, moment: datetime, *, after: int = 0,
+                limit: int = PAGE) -> dict[str, Any]:
+    """The park's state using only events recorded at or before `moment`, and one page of its
+    timeline as known then: the versions after `after`, at most `limit` of them, oldest first.
+
+    `total` is how many events were known (= `version`: the versions are 1..N) and `next` the
+    `after` of the following page, or None on the last one.
+    """
     _require_aware(moment, "known_at")
-    version = version_known_at(ledger, park_code, moment)
-    _require_park(ledger, park_code)
-    events = _events(ledger, park_code, [(v, ()) for v in range(1, version + 1)])
-    return {"park_code": park_code, "as_known_at": moment.isoformat(), "version": version,
-            "state": _fold(ledger, park_code, [(v, ()) for v in range(1, version + 1)]).summary(),
-            "timeline": _timeline(events)}
+    _require_page(after, limit)
+    known = _known_at(ledger, park_code, moment)
+    page = _known_page(ledger, park_code, known, after, limit)
+    last = page[-1]["version"] if page else None
+    return {"park_code": park_code, "as_known_at": moment.isoformat(), "version": known.version,
+            "state": _known_state(ledger, park_code, known.version), "timeline": page,
+            "total": known.version, "after": after, "limit": limit,
+            "next": last if last is not None and last < known.version else None}
 
 
 def timeline(ledger: Ledger, park_code: str) -> list[dict[str, Any]]:
@@ -67,7 +83,8 @@ def as_effective_on(ledger: Ledger, park_code: str, day: date) -> dict[str, Any]
 def state_at(ledger: Ledger, park_code: str, moment: Moment) -> dict[str, Any] | None:
     """The state at a moment: a datetime is read as known at, a date as effective on."""
     if isinstance(moment, datetime):
-        return as_known_at(ledger, park_code, moment)["state"]  # type: ignore[no-any-return]
+        _require_aware(moment, "known_at")
+        return _known_state(ledger, park_code, _known_at(ledger, park_code, moment).version)
     return as_effective_on(ledger, park_code, moment)["state"]  # type: ignore[no-any-return]
 
 
@@ -111,6 +128,78 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"field": key, "before": flat_before.get(key), "after": flat_after.get(key)}
             for key in sorted(set(flat_before) | set(flat_after))
             if flat_before.get(key) != flat_after.get(key)]
+
+
+# ------------------------------------------------------------------------- as known at
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What was known of a park at a moment: versions 1..`version`; 1..`indexed` of them are in
+    the audit log, the rest (`unindexed`, decoded from the store) only when the log lags."""
+
+    version: int
+    indexed: int
+    unindexed: list[Park.Event]
+
+
+def _known_at(ledger: Ledger, park_code: str, moment: datetime) -> _Known:
+    """The versions recorded by `moment`: from the audit log, and from the store past the log's
+    last row when `moment` is after it (one indexed query that finds nothing when current)."""
+    c = AUDIT_LOG.c
+    of_park = c.park_code == park_code
+    with ledger.engine.connect() as conn:
+        known, head = conn.execute(sa.select(
+            sa.select(sa.func.max(c.version)).where(of_park, c.recorded_at <= utc(moment))
+            .scalar_subquery(),
+            sa.select(sa.func.max(c.version)).where(of_park).scalar_subquery())).one()
+    known, head = known or 0, head or 0
+    if known < head:  # recorded after `moment`: whatever the log lacks is later still
+        return _Known(known, known, [])
+    later = cast(list[Park.Event], list(ledger.events.get(park_id(park_code), gt=head)))
+    if not head and not later:
+        raise ParkNotFoundError(park_code)
+    unindexed = list(takewhile(lambda e: e.recorded_at <= moment, later))
+    return _Known(head + len(unindexed), head, unindexed)
+
+
+def _known_page(ledger: Ledger, park_code: str, known: _Known, after: int,
+                limit: int) -> list[dict[str, Any]]:
+    """Versions after `after` (at most `limit`) as known: each event's record, with the
+    corrections recorded by then that name it, in the order they were recorded."""
+    last = min(after + limit, known.version)
+    if last <= after:
+        return []
+    later_fixes: dict[int, list[int]] = {}
+    for event in known.unindexed:
+        if isinstance(event, Park.EntryCorrected):
+            later_fixes.setdefault(event.corrects_version, []).append(event.originator_version)
+    c = AUDIT_LOG.c
+    with ledger.engine.connect() as conn:
+        rows = conn.execute(sa.select(c.version, c.record, c.corrected_by).where(
+            c.park_code == park_code, c.version > after, c.version <= min(last, known.indexed))
+            .order_by(c.version)).all()
+    page = [{**_without_position(record),
+             "corrected_by": [v for v in fixes if v <= known.version]
+             + later_fixes.get(version, [])} for version, record, fixes in rows]
+    page += [{**event_record(e), "corrected_by": later_fixes.get(e.originator_version, [])}
+             for e in known.unindexed if after < e.originator_version <= last]
+    return page
+
+
+def _known_state(ledger: Ledger, park_code: str, version: int) -> dict[str, Any] | None:
+    """The state after versions 1..`version` (from the nearest snapshot), or None before the
+    filing."""
+    if not version:
+        return None
+    return _Rebuilt(ledger.repository.get(park_id(park_code), version=version),
+                    version).summary()
+
+
+def _without_position(record: dict[str, Any]) -> dict[str, Any]:
+    """A stored record as `event_record` makes it without a position: the same entry whether
+    it was read from the log or decoded from the store."""
+    return {k: v for k, v in record.items() if k != "position"}
 
 
 # ------------------------------------------------------------------------- building states
@@ -212,6 +301,13 @@ def _head(ledger: Ledger, park_code: str) -> int:
 def _require_park(ledger: Ledger, park_code: str) -> None:
     if park_id(park_code) not in ledger.repository:
         raise ParkNotFoundError(park_code)
+
+
+def _require_page(after: int, limit: int) -> None:
+    if after < 0:
+        raise ValidationError("after", "must be 0 or more (the `next` of the previous page)")
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError("limit", f"must be between 1 and {MAX_PAGE}")
 
 
 def _require_aware(moment: datetime, field: str) -> None:

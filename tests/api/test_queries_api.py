@@ -72,6 +72,38 @@ def test_as_known_at_leaves_out_what_was_recorded_later(client, auth, clock):
     assert now["version"] == 2
 
 
+def test_as_known_at_pages_its_timeline_and_masks_the_objector(client, auth, objected, clock):
+    url = f"/api/v1/parks/{CODE}/as-known-at"
+    at = clock.now.isoformat()
+
+    first = get(client, auth, url, at=at, limit=4).get_json()
+    second = get(client, auth, url, at=at, limit=4, after=first["next"]).get_json()
+    whole = get(client, auth, url, at=at).get_json()
+    shown = get(client, auth, url, role="reviewer", at=at, after=5).get_json()
+
+    assert [e["version"] for e in first["timeline"]] == [1, 2, 3, 4]
+    assert (first["total"], first["after"], first["limit"], first["next"]) == (6, 0, 4, 4)
+    assert [e["version"] for e in second["timeline"]] == [5, 6] and second["next"] is None
+    assert first["timeline"] + second["timeline"] == whole["timeline"]
+    assert (whole["limit"], whole["next"], whole["total"]) == (100, None, 6)
+    assert second["timeline"][-1]["fields"]["objector"]["name"] == "***"
+    assert shown["timeline"][0]["fields"]["objector"]["name"] == "示例异议人"
+
+
+def test_as_known_at_refuses_a_bad_or_unknown_paging_parameter(client, auth):
+    send(client, auth("clerk"), "file_application", body("file_application"))
+    url = f"/api/v1/parks/{CODE}/as-known-at?at=2026-11-20T10:00:00%2B08:00"
+
+    refused = {query: client.get(f"{url}&{query}", headers=auth("auditor"))
+               for query in ("limit=0", "limit=1001", "limit=lots", "after=-1", "offset=5")}
+
+    assert {q: r.status_code for q, r in refused.items()} == dict.fromkeys(refused, 422)
+    assert {q: r.get_json()["error"]["field"] for q, r in refused.items()} == {
+        "limit=0": "limit", "limit=1001": "limit", "limit=lots": "limit", "after=-1": "after",
+        "offset=5": "offset"}
+    assert refused["offset=5"].get_json()["error"]["code"] == "unknown_field"
+
+
 def test_as_known_at_needs_a_zone(client, auth):
     send(client, auth("clerk"), "file_application", body("file_application"))
 

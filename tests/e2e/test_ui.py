@@ -14,6 +14,7 @@ from typing import Any
 from ledger.projections import audit_log, findings
 from tests.builders import CLERK, event_count, to_publicity
 from tests.integration.test_integrity_checker import drop_append_only_triggers, tamper
+from web.views import parks as parks_views
 
 ROLE_BADGES = {"demo.clerk": "经办人", "demo.finance": "财政", "demo.auditor": "审计",
                "demo.reviewer": "纪检监察", "demo.admin": "管理员"}
@@ -254,6 +255,37 @@ def test_as_of_picker_shows_the_park_as_known_then_and_as_in_force_on_a_day(site
     assert "已认定" in now_status
     assert "版本 5" in known_banner and "公示中" in known_status
     assert "已评估" in effective_status and effective_rows == 4
+
+
+def test_as_known_at_view_pages_back_and_forth_through_the_timeline_known_then(
+        site, as_user, monkeypatch):
+    monkeypatch.setattr(parks_views, "EVENTS_PAGE", 2)  # the server runs in this process
+    to_publicity(site.ledger, "KM-2026-01")  # versions 1-5, recorded at 10:00 Beijing time
+    site.clock.advance(hours=2)
+    site.ledger.close_publicity(CLERK, park_code="KM-2026-01", effective_on="2026-03-06")
+    page = as_user("demo.auditor", lang="en")
+
+    def shown() -> list[str]:
+        return page.locator("[data-test=events] tbody tr td:first-child").all_inner_texts()
+
+    page.goto(site.url("/parks/KM-2026-01"))
+    page.fill("[data-test=known-at]", "2026-11-20T11:00:00")
+    page.click("[data-test=show-known]")
+    pages = [shown()]
+    for _ in range(2):
+        page.click("[data-test=events-next]")
+        pages.append(shown())
+    last = (page.locator("[data-test=events-count]").inner_text(),
+            page.locator("[data-test=events-next]").count())
+    page.click("[data-test=events-previous]")
+    back = shown()
+    page.click("[data-test=events-first]")
+    first = (shown(), page.locator("[data-test=as-of-banner]").inner_text())
+
+    assert pages == [["1", "2"], ["3", "4"], ["5"]]  # version 6 was recorded later
+    assert last == ("5–5 of 5", 0)
+    assert back == ["3", "4"]
+    assert first[0] == ["1", "2"] and "version 5" in first[1]
 
 
 def test_replay_steps_forward_and_back_showing_state_and_what_changed(site, as_user):

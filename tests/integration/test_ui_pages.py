@@ -24,6 +24,7 @@ from ledger.importer import import_commands
 from tests.builders import event_count
 from tests.e2e.browser import demo_accounts
 from web import create_app
+from web.views import parks as parks_views
 
 PASSWORDS = {role: (name, password) for name, role, password in DEMO_ACCOUNTS}
 READ_PAGES = ["/dashboard", "/parks", "/parks?has_open=yes&grade=unqualified",
@@ -118,6 +119,8 @@ def test_objector_identities_are_masked_in_pages_and_exports_except_for_the_revi
         client = log_in(app, role)
 
         park = client.get("/parks/DL-2022-01").get_data(as_text=True)
+        park += client.get("/parks/DL-2022-01?known_at=2026-11-20T10:00:00").get_data(
+            as_text=True)
         replay = client.get("/parks/DL-2022-01/replay?step=8").get_data(as_text=True)
         exported = json.loads(client.get(
             "/api/v1/audit-log/export?format=json&event_type=ObjectionRaised").get_data(
@@ -132,6 +135,50 @@ def test_objector_identities_are_masked_in_pages_and_exports_except_for_the_revi
         else:
             assert "钱示例" not in park + replay + text, role
             assert names == {"***"}
+
+
+def test_the_as_known_at_view_pages_through_the_timeline_in_chinese_and_english(
+        app, ledger, monkeypatch):
+    monkeypatch.setattr(parks_views, "EVENTS_PAGE", 4)
+    client = log_in(app, "auditor")
+    total = ledger.park("KM-2022-01")["version"]
+    url = "/parks/KM-2022-01?known_at=2026-11-20T10:00:00"
+
+    pages, labels = [], []
+    while url:
+        text = client.get(url).get_data(as_text=True)
+        pages.append([int(v) for v in re.findall(r'<tr id="v(\d+)"', text)])
+        labels.append(_pager(text))
+        url = labels[-1].get("events-next")
+    client.get("/parks/KM-2022-01?lang=en")
+    english = client.get("/parks/KM-2022-01?known_at=2026-11-20T10:00:00&after=4"
+                         ).get_data(as_text=True)
+
+    assert total > 8 and [v for p in pages for v in p] == list(range(1, total + 1))
+    assert {len(p) for p in pages[:-1]} == {4}
+    assert labels[0]["events-count"] == f"第 1–4 条，共 {total} 条"
+    assert "events-first" not in labels[0] and "events-previous" not in labels[0]
+    assert labels[1]["events-count"] == f"第 5–8 条，共 {total} 条"
+    assert labels[1]["events-previous"].startswith(
+        "/parks/KM-2022-01?known_at=2026-11-20T10:00:00#")  # back to the first page
+    assert labels[2]["events-previous"].startswith(
+        "/parks/KM-2022-01?known_at=2026-11-20T10:00:00&after=4#")
+    assert "events-next" not in labels[-1]
+    english_labels = _pager(english, text=True)
+    assert english_labels["events-count"] == f"5–8 of {total}"
+    assert english_labels["events-first"] == "« First page"
+    assert english_labels["events-previous"] == "‹ Previous page"
+    assert english_labels["events-next"] == "Next page →"
+
+
+def _pager(page: str, text: bool = False) -> dict[str, str]:
+    """The event list's count line and paging links: data-test -> href (or its text)."""
+    count = re.search(r'data-test="events-count">([^<]*)<', page)
+    found = {"events-count": html.unescape(count.group(1))} if count else {}
+    for href, name, label in re.findall(
+            r'<a href="([^"]*)" data-test="(events-(?:first|previous|next))">([^<]*)<', page):
+        found[name] = html.unescape(label if text else href)
+    return found
 
 
 def test_audit_export_links_hold_exactly_the_filtered_entries(app, ledger):

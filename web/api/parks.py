@@ -90,9 +90,10 @@ def timeline(park_code: str) -> Any:
 @blp.response(200, KnownAtSchema)
 @errors(*READ_ERRORS)
 def known_at(args: dict[str, Any], park_code: str) -> Any:
-    """The park's state and timeline using only events recorded at or before `at`"""
+    """The park's state and a page of its timeline using only events recorded at or before `at`"""
     account = current_account()
-    found = timetravel.as_known_at(ledger(), park_code, args["at"])
+    found = timetravel.as_known_at(ledger(), park_code, args["at"], after=args["after"],
+                                   limit=args["limit"])
     return {**found, "timeline": mask_records(found["timeline"], account.role)}
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from ledger import timetravel
 from ledger.commands import ROLES
 from ledger.domain import rules
 
@@ -212,6 +213,12 @@ class AsOfArgs(StrictSchema):
 class KnownAtArgs(StrictSchema):
     at = aware_datetime(required=True, metadata={
         "description": "a recorded time with its zone, e.g. 2026-03-01T12:00:00+08:00"})
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**62), metadata={
+        "description": "the timeline page starts after this version: the `next` of the "
+                       "previous page (0: the first page)"})
+    limit = fields.Integer(load_default=timetravel.PAGE,
+                           validate=validate.Range(min=1, max=timetravel.MAX_PAGE),
+                           metadata={"description": "timeline entries per page"})
 
 
 class EffectiveOnArgs(StrictSchema):
@@ -279,9 +286,18 @@ class ParkPageSchema(Schema):
 class KnownAtSchema(Schema):
     park_code = fields.String(required=True)
     as_known_at = datetime_text(required=True)
-    version = fields.Integer(required=True)
+    version = fields.Integer(required=True, metadata={
+        "description": "the highest version recorded by then"})
     state = fields.Nested(ParkSchema, allow_none=True, required=True)
-    timeline = fields.List(fields.Nested(EventSchema), required=True)
+    timeline = fields.List(fields.Nested(EventSchema), required=True, metadata={
+        "description": "one page of the events known then, oldest first; `corrected_by` "
+                       "lists only the corrections recorded by then"})
+    total = fields.Integer(required=True, metadata={
+        "description": "events known then (versions 1..`version`), over every page"})
+    after = fields.Integer(required=True, metadata={"description": "this page's `after`"})
+    limit = fields.Integer(required=True)
+    next = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "pass as `after` for the next page; null on the last page"})
 
 
 class EffectiveOnSchema(Schema):

@@ -62,6 +62,7 @@ UI: dict[str, tuple[str, str]] = {
     "common.count": ("数量", "Count"),
     "common.next": ("下一页", "Next page"),
     "common.first": ("第一页", "First page"),
+    "common.previous": ("上一页", "Previous page"),
     "common.export_csv": ("导出 CSV", "Export CSV"),
     "common.export_json": ("导出 JSON", "Export JSON"),
     "common.print": ("打印 / 存为 PDF", "Print / save as PDF"),

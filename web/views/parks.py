@@ -69,6 +69,9 @@ class History:
     cursor: int | None  # where the next page starts, if there is one
     marks: list[charts.Mark]
     money: list[dict[str, Any]]
+    after: int = 0  # where this page starts (0: the first page)
+    previous: int | None = None  # where the previous page starts, when it can be told
+    offset: int | None = None  # how many entries come before this page, when it can be told
 
 
 @bp.get("/parks/<code>")
@@ -76,18 +79,20 @@ class History:
 def park(code: str) -> ResponseReturnValue:
     _require(code)
     known_at, effective_on = local_datetime_arg("known_at"), date_arg("effective_on")
-    view = _as_of(code, known_at, effective_on)
+    after = int_arg("after", 0, low=0, high=2**62)
+    view = _as_of(code, known_at, effective_on, after)
     day = effective_on or (known_at.astimezone(ledger().timezone).date() if known_at
                            else ledger_today())
-    after = int_arg("after", 0, low=0, high=2**62)
-    history = _now(code, after) if view is None else _then(code, view, after)
+    history = (_now(code, after) if view is None
+               else _then_known(code, view) if known_at is not None
+               else _then(code, view, after))
     park_findings = findings.findings(ledger(), as_of=day, park_code=code)
     if known_at is not None:
         park_findings = [f for f in park_findings if _known(f, known_at)]
     return render_template(
         "park.html", code=code, view=view, day=day, history=history, state=history.state,
         events=[masked(e) for e in history.events], total=history.total,
-        next_url=_next_url(code, history), findings=park_findings,
+        **_pager(code, history), findings=park_findings,
         status_row=park_status.status(ledger(), code, as_of=day),
         known_at=request.args.get("known_at", ""),
         effective_on=request.args.get("effective_on", ""), money=history.money,
@@ -96,16 +101,29 @@ def park(code: str) -> ResponseReturnValue:
 
 
 def _now(code: str, after: int) -> History:
-    """The park as recorded now: its events a page at a time from the audit-log index."""
+    """The park as recorded now: its events a page at a time from the audit-log index (the
+    cursor is a position in the log)."""
     app = ledger()
     found = audit_log.search(app, audit_log.AuditFilter(park_code=code), limit=EVENTS_PAGE,
                              after=after or None, reveal_protected=sees_objectors())
     return History(app.park(code), found["entries"], found["total"], found["next"],
-                   _marks(code), subsidies.entries(app, code))
+                   _marks(code), subsidies.entries(app, code), after)
+
+
+def _then_known(code: str, view: dict[str, Any]) -> History:
+    """The park as known at a past moment: `view` holds one page of its timeline (the cursor
+    is a version; versions 1..N are all there, so the previous page is `after` - a page)."""
+    known, after = view["version"], view["after"]
+    return History(
+        view["state"], view["timeline"], view["total"], view["next"],
+        [m for m in _marks(code) if m.version <= known],
+        [m for m in subsidies.entries(ledger(), code) if m["version"] <= known], after,
+        previous=max(0, min(after, known) - EVENTS_PAGE) if after else None,
+        offset=min(after, known))
 
 
 def _then(code: str, view: dict[str, Any], after: int) -> History:
-    """The park as known at, or in force on, a past moment (the time-travel answer)."""
+    """The park as in force on a past day (the time-travel answer holds its whole timeline)."""
     timeline = view["timeline"]
     versions = {e["version"] for e in timeline}
     later = [e for e in timeline if e["version"] > after]
@@ -115,16 +133,30 @@ def _then(code: str, view: dict[str, Any], after: int) -> History:
         events[-1]["version"] if len(later) > EVENTS_PAGE else None,
         [charts.Mark(e["version"], e["event_type"], date.fromisoformat(e["effective_on"]),
                      bool(e["flags"])) for e in timeline],
-        [m for m in subsidies.entries(ledger(), code) if m["version"] in versions])
+        [m for m in subsidies.entries(ledger(), code) if m["version"] in versions], after)
 
 
-def _next_url(code: str, history: History) -> str | None:
-    if history.cursor is None or not history.events:
-        return None
+def _pager(code: str, history: History) -> dict[str, Any]:
+    """Links to the first, previous and next pages of the event list (None where there is no
+    such page, or it cannot be told), keeping the as-of moment; and the number of the first
+    entry shown, when it can be told."""
     kept: dict[str, Any] = {k: v for k, v in request.args.items()
                             if k in ("known_at", "effective_on")}
-    return url_for(".park", code=code, after=history.cursor, **kept) + \
-        f"#v{history.events[-1]['version'] + 1}"
+
+    def link(after: int, anchor: str) -> str:
+        return url_for(".park", code=code, **kept, **({"after": after} if after else {})) + \
+            anchor
+
+    last = history.events[-1]["version"] if history.events else None
+    return {
+        "next_url": link(history.cursor, f"#v{last + 1}")
+        if history.cursor is not None and last is not None else None,
+        "previous_url": link(history.previous, f"#v{history.previous + 1}")
+        if history.previous is not None else None,
+        "first_url": link(0, "#events") if history.after else None,
+        "shown_from": None if history.offset is None or not history.events
+        else history.offset + 1,
+    }
 
 
 def _pictures(history: History, day: date) -> dict[str, Any]:
@@ -187,11 +219,12 @@ def _require(code: str) -> None:
             abort(404)
 
 
-def _as_of(code: str, known_at: datetime | None, effective_on: date | None
+def _as_of(code: str, known_at: datetime | None, effective_on: date | None, after: int
            ) -> dict[str, Any] | None:
     try:
         if known_at is not None:
-            return timetravel.as_known_at(ledger(), code, known_at)
+            return timetravel.as_known_at(ledger(), code, known_at, after=after,
+                                          limit=EVENTS_PAGE)
         if effective_on is not None:
             return timetravel.as_effective_on(ledger(), code, effective_on)
     except ParkNotFoundError:
