@@ -13,6 +13,7 @@ auditor's `close_finding`, effective on or before `as_of`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -169,18 +170,22 @@ def _needs_park(event: Any) -> bool:
 
 def findings(ledger: Ledger, as_of: date | None = None, *, park_code: str | None = None,
              prefecture: str | None = None, state: str | None = None,
-             severity: str | None = None, source: str | None = None) -> list[dict[str, Any]]:
-    """Every finding on `as_of` (default: today by the ledger's clock), filtered, in the order
-    park, day raised, id."""
+             severity: str | None = None, source: str | None = None,
+             park_codes: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Every finding on `as_of` (default: today by the ledger's clock), filtered (`park_codes`:
+    of these parks only), in the order park, day raised, id."""
     day = as_of or today(ledger)
+    if park_codes is not None and not park_codes:
+        return []
     with ledger.engine.connect() as conn:
-        raised = conn.execute(_filtered(sa.select(FINDINGS), FINDINGS, park_code, prefecture)
+        raised = conn.execute(_filtered(sa.select(FINDINGS), FINDINGS, park_code, prefecture,
+                                        park_codes)
                               .where(FINDINGS.c.raised_on <= day)).mappings().all()
         closures = {row["finding_id"]: row for row in conn.execute(
-            _filtered(sa.select(CLOSURES), CLOSURES, park_code, None)
+            _filtered(sa.select(CLOSURES), CLOSURES, park_code, None, park_codes)
             .where(CLOSURES.c.closed_on <= day)).mappings()}
-        parks = conn.execute(_filtered(sa.select(FACTS), FACTS, park_code, prefecture)
-                             ).mappings().all()
+        parks = conn.execute(_filtered(sa.select(FACTS), FACTS, park_code, prefecture,
+                                       park_codes)).mappings().all()
     found = [_from_event(row) for row in raised]
     for park in parks:
         for finding in dated.Facts(park["park_code"], park["facts"], day).findings():
@@ -197,7 +202,10 @@ def findings(ledger: Ledger, as_of: date | None = None, *, park_code: str | None
 
 
 def _filtered(query: sa.Select[Any], table: sa.Table, park_code: str | None,
-              prefecture: str | None) -> sa.Select[Any]:
+              prefecture: str | None, park_codes: Sequence[str] | None = None
+              ) -> sa.Select[Any]:
+    if park_codes is not None:
+        query = query.where(table.c.park_code.in_(list(park_codes)))
     if park_code:
         query = query.where(table.c.park_code == park_code)
     if prefecture:

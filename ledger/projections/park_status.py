@@ -188,20 +188,36 @@ def status(ledger: Ledger, park_code: str, as_of: date | None = None) -> dict[st
 def parks(ledger: Ledger, as_of: date | None = None, *, park_code: str | None = None,
           prefecture: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
     """Every park (filtered), ordered by code, with its next due item and open findings."""
+    return parks_page(ledger, as_of, park_code=park_code, prefecture=prefecture,
+                      status=status)[0]
+
+
+def parks_page(ledger: Ledger, as_of: date | None = None, *, park_code: str | None = None,
+               prefecture: str | None = None, status: str | None = None, offset: int = 0,
+               limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
+    """One page of the parks (filtered, ordered by code) and how many there are in all.
+
+    Open findings depend on the day (the clock raises some), so they are counted on reading,
+    for the parks of the page only: a page costs the same among 50 parks or 10,000.
+    """
     from ledger.projections.findings import findings
     day = as_of or today(ledger)
-    query = sa.select(PARK_STATUS).order_by(PARK_STATUS.c.park_code)
+    query = sa.select(PARK_STATUS)
     for column, value in (("park_code", park_code), ("prefecture", prefecture),
                           ("status", status)):
         if value:
             query = query.where(PARK_STATUS.c[column] == value)
     with ledger.engine.connect() as conn:
-        rows = conn.execute(query).mappings().all()
+        total = conn.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+        page = query.order_by(PARK_STATUS.c.park_code).offset(offset)
+        rows = conn.execute(page if limit is None else page.limit(limit)).mappings().all()
+    codes = [row["park_code"] for row in rows]
+    whole = limit is None and offset == 0  # every park the filter names: one pass
     open_counts: dict[str, int] = {}
     for finding in findings(ledger, as_of=day, park_code=park_code, prefecture=prefecture,
-                            state="open"):
+                            park_codes=None if whole else codes, state="open"):
         open_counts[finding["park_code"]] = open_counts.get(finding["park_code"], 0) + 1
-    return [_summary(row, day, open_counts.get(row["park_code"], 0)) for row in rows]
+    return [_summary(row, day, open_counts.get(row["park_code"], 0)) for row in rows], total
 
 
 def _summary(row: Any, day: date, open_findings: int) -> dict[str, Any]:

@@ -225,3 +225,19 @@ def test_audit_log_report_as_csv_masks_the_objector_and_marks_corrections(ledger
     assert "张三" not in out.getvalue() and json.loads(objection["fields"])["objector"]["name"] \
         == "***"
     assert objection["corrected_by"] == "7" and objection["actor_user"] == CLERK["user"]
+
+
+def test_a_page_of_parks_counts_each_parks_open_findings_as_the_whole_list_does(ledger):
+    """Open findings are counted for the page's parks only; the counts must not change."""
+    ledger.file_application(CLERK, **filing("KM-2026-01", agencies_count=10))  # Art. 4 shortfall
+    to_revoked(ledger, "QJ-2026-01")
+    ledger.file_application(CLERK, **filing("YX-2026-01", prefecture="530400"))
+    whole = park_status.parks(ledger, as_of=date(2027, 12, 31))  # the clock raises some too
+    assert any(p["open_findings"] for p in whole) and any(not p["open_findings"] for p in whole)
+
+    pages = [park_status.parks_page(ledger, as_of=date(2027, 12, 31), offset=i, limit=1)
+             for i in range(len(whole) + 1)]
+
+    assert [row for rows, _ in pages for row in rows] == whole
+    assert {total for _, total in pages} == {len(whole)}
+    assert pages[-1][0] == []

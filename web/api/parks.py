@@ -49,11 +49,11 @@ def errors(*statuses: int) -> Any:
 def list_parks(args: dict[str, Any]) -> Any:
     """Every park with its status, next due item and open findings; filters and pages"""
     current_account()
-    found = park_status.parks(ledger(), args.get("as_of"), prefecture=args.get("prefecture"),
-                              status=args.get("status"))
     offset, limit = args["offset"], args["limit"]
-    return {"parks": found[offset:offset + limit], "total": len(found), "offset": offset,
-            "limit": limit}
+    found, total = park_status.parks_page(
+        ledger(), args.get("as_of"), prefecture=args.get("prefecture"),
+        status=args.get("status"), offset=offset, limit=limit)
+    return {"parks": found, "total": total, "offset": offset, "limit": limit}
 
 
 @blp.route("/<park_code>", methods=["GET"])
