@@ -208,9 +208,11 @@ class Ledger(Application[UUID]):
         parks: dict[str, Park] = {}  # park_code -> the aggregate as the batch left it
         receipts: dict[str, IdempotencyReceipt] = {}
         pending: list[tuple[int, Park]] = []  # (outcome index, park) of each accepted command
+        used = self._keys_used([p.get("idempotency_key") for _, p, _ in commands
+                                if isinstance(p, dict)])
         for command, payload, actor in commands:
             try:
-                result = self._decide_in_batch(command, payload, actor, parks, receipts)
+                result = self._decide_in_batch(command, payload, actor, parks, receipts, used)
             except LedgerError as error:
                 outcomes.append(error)
                 continue
@@ -233,9 +235,23 @@ class Ledger(Application[UUID]):
         self._run_after_commit(recordings)
         return outcomes
 
+    def _keys_used(self, keys: list[Any]) -> set[str]:
+        """Which of these idempotency keys have a stored receipt: one query for a batch,
+        instead of one per command (the receipts' ids are derived from the keys)."""
+        ids = {receipt_id(k): k for k in keys if isinstance(k, str)}
+        if not ids:
+            return set()
+        sqlite = self.database.kind == "sqlite"
+        query = sa.text(f"SELECT originator_id FROM {self.database.events_table} "  # noqa: S608
+                        "WHERE originator_id IN :ids AND originator_version = 1"
+                        ).bindparams(sa.bindparam("ids", expanding=True))
+        with self.engine.connect() as conn:
+            found = conn.scalars(query, {"ids": [i.hex if sqlite else i for i in ids]}).all()
+        return {ids[UUID(str(found_id))] for found_id in found}
+
     def _decide_in_batch(self, command: str, payload: dict[str, Any], actor: Any,
-                         parks: dict[str, Park], receipts: dict[str, IdempotencyReceipt]
-                         ) -> dict[str, Any]:
+                         parks: dict[str, Park], receipts: dict[str, IdempotencyReceipt],
+                         used: set[str]) -> dict[str, Any]:
         if isinstance(payload.get("idempotency_key"), str) and \
                 payload["idempotency_key"] in receipts:
             key = payload["idempotency_key"]  # the same key earlier in this batch
@@ -244,7 +260,11 @@ class Ledger(Application[UUID]):
             if receipts[key].body_hash != body:
                 raise IdempotencyConflict(key)
             return {**receipts[key].result, "replayed": True}
-        prepared = self._prepare(command, payload, actor)
+        # keys stored before the batch began are looked up; one stored since makes the save
+        # fail, and the batch is then executed command by command
+        prepared = self._prepare(command, payload, actor,
+                                 look_up_key=isinstance(payload, dict)
+                                 and payload.get("idempotency_key") in used)
         if isinstance(prepared, dict):
             return prepared
         common, data, expected, key, body_hash = prepared
