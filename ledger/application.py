@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Transcoding
+from eventsourcing.persistence import EventStore, JSONTranscoder, RecordConflictError, Transcoding
 from eventsourcing.utils import get_topic
 from marshmallow import ValidationError as SchemaError
 from marshmallow import fields
@@ -37,6 +37,7 @@ from ledger.domain.errors import (
 from ledger.domain.hashing import canonical_json, plain
 from ledger.domain.park import Context, Park, park_id
 from ledger.domain.receipt import IdempotencyReceipt, receipt_id
+from ledger.snapshot_store import CurrentSnapshotStore
 from ledger.storage import APP_NAME, Database, protect_event_tables
 
 PARK_TOPIC_PREFIX = get_topic(Park) + "."
@@ -103,6 +104,11 @@ class Ledger(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """Snapshots of another state layout are passed over (ledger/domain/snapshot.py)."""
+        recorder = self.factory.aggregate_recorder(purpose="snapshots")
+        return CurrentSnapshotStore(self.mapper, recorder)
 
     def close(self) -> None:
         super().close()
@@ -434,6 +440,8 @@ class Ledger(Application[UUID]):
             park: Park = self.repository.get(park_id(park_code))
         except AggregateNotFoundError:
             raise ParkNotFoundError(park_code) from None
+        if isinstance(self.snapshots, CurrentSnapshotStore):
+            self.snapshots.refresh(park, self.snapshotting_intervals[Park])
         return park
 
     def park(self, park_code: str) -> dict[str, Any]:
