@@ -1,21 +1,29 @@
-"""The snapshot store the repository reads: it hands out only snapshots of the running code's
-state layout (ledger/domain/snapshot.py says why), and replaces a stale newest one.
+"""The snapshot store and repository the ledger reads parks through: only snapshots of the running
+code's state layout are used (ledger/domain/snapshot.py says why), and a stale one is replaced.
 
 The repository asks for the newest snapshot at or below a version (`desc=True, limit=1`). When
 that one fits, which is the normal case, this costs what the library's store costs: one query,
 one decoded row. When it does not (older code wrote it, its class is gone, it cannot be
 decoded), the store pages on to the next older one, and the repository replays the events after
 whatever it finds, or all of them.
+
+Replacement: the snapshot table is append-only, so a stale snapshot at version S stays forever.
+A load that passes over it and replays through S + 1 puts a snapshot of the current layout at
+S + 1 on its way (read-through, as any cache fills): the next load, latest or as of any later
+version, starts there. At most one replacement per stale snapshot, by whichever load (in
+whichever process) gets there first; a second one conflicts on the key and is dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
+from functools import partial
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.application import ProjectorFunction, Repository, project_aggregate
+from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
     AggregateRecorder,
     EventStore,
@@ -34,9 +42,10 @@ class CurrentSnapshotStore(EventStore[UUID]):
 
     def __init__(self, mapper: Mapper[UUID], recorder: AggregateRecorder) -> None:
         super().__init__(mapper, recorder)
-        # aggregate id -> version of a stale snapshot a latest load passed over; read (and
-        # cleared) by `refresh`. Plain dict operations: atomic enough across threads.
-        self.passed_over: dict[UUID, int] = {}
+        # aggregate id -> versions of the stale snapshots the last read passed over, taken by
+        # the repository's replay. Plain dict operations: atomic enough across threads, and
+        # one load taking another's versions of the same park only puts the same snapshots.
+        self.passed_over: dict[UUID, list[int]] = {}
 
     def get(self, originator_id: UUID, *, gt: int | None = None, lte: int | None = None,
             desc: bool = False, limit: int | None = None
@@ -45,7 +54,6 @@ class CurrentSnapshotStore(EventStore[UUID]):
 
     def _current(self, originator_id: UUID, gt: int | None, lte: int | None, desc: bool,
                  limit: int | None) -> Iterator[DomainEventProtocol[UUID]]:
-        latest = desc and lte is None
         handed = 0
         while True:
             rows = self.recorder.select_events(originator_id, gt=gt, lte=lte, desc=desc,
@@ -53,8 +61,8 @@ class CurrentSnapshotStore(EventStore[UUID]):
             for row in rows:
                 snapshot = self._current_or_none(row)
                 if snapshot is None:
-                    if latest:
-                        self.passed_over.setdefault(originator_id, row.originator_version)
+                    self.passed_over.setdefault(originator_id, []).append(
+                        row.originator_version)
                     continue
                 yield snapshot
                 handed += 1
@@ -80,17 +88,48 @@ class CurrentSnapshotStore(EventStore[UUID]):
             return None
         return snapshot if current else None
 
-    def refresh(self, aggregate: Aggregate, interval: int) -> None:
-        """After a latest load passed over a stale snapshot: put one of the current layout at
-        the loaded version, so the next load is fast again (read-through, like any cache).
 
-        Never at a multiple of `interval`: that version is the library's, which takes its
-        snapshot right after saving the event, inside `save()`; a clash there would fail the
-        save of an event already recorded.
-        """
-        stale = self.passed_over.pop(aggregate.id, None)
-        if stale is None or aggregate.version <= stale or aggregate.version % interval == 0:
-            return
-        snapshot: Any = type(aggregate).Snapshot.take(aggregate)
-        with suppress(RecordConflictError):  # another process took the same snapshot first
-            self.put([snapshot])
+class ReplacingRepository(Repository[UUID]):
+    """The library's repository, putting a fitting snapshot after each stale one it replays past.
+
+    `library_slot(aggregate, version)` says where the application snapshots by itself (every
+    100th version of a park): a replacement never goes there. The library takes that snapshot
+    inside `save()`, right after the event; a clash with a replacement put by a load in another
+    process would fail a save whose event is already recorded.
+    """
+
+    def __init__(self, snapshot_store: CurrentSnapshotStore,
+                 library_slot: Callable[[Any, int], bool], **options: Any) -> None:
+        super().__init__(snapshot_store=snapshot_store, **options)
+        self.snapshots = snapshot_store
+        self.library_slot = library_slot
+
+    def get(self, aggregate_id: UUID, *, version: int | None = None,
+            projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+            fastforward_skipping: bool = False, deepcopy_from_cache: bool = True) -> Any:
+        return super().get(aggregate_id, version=version,
+                           projector_func=partial(self._project, aggregate_id, projector_func),
+                           fastforward_skipping=fastforward_skipping,
+                           deepcopy_from_cache=deepcopy_from_cache)
+
+    def _project(self, aggregate_id: UUID, projector_func: ProjectorFunction[Any, Any],
+                 aggregate: Any, events: Iterable[Any]) -> Any:
+        """Runs after the snapshot store was read for this load (the library reads the
+        snapshot, then the events, then projects): in the normal case nothing was passed over
+        and the library's projection runs as it is."""
+        stale = self.snapshots.passed_over.pop(aggregate_id, None)
+        if not stale or projector_func is not project_aggregate:
+            return projector_func(aggregate, events)
+        targets = {version + 1 for version in stale}
+        for event in events:
+            aggregate = event.mutate(aggregate)
+            if aggregate.version in targets and not self.library_slot(aggregate,
+                                                                      aggregate.version):
+                self._put(aggregate)
+        return aggregate
+
+    def _put(self, aggregate: Any) -> None:
+        # put() encodes the state at once, before the replay changes the aggregate further
+        snapshot = type(aggregate).Snapshot.take(aggregate)
+        with suppress(RecordConflictError):  # another load put the same snapshot first
+            self.snapshots.put([snapshot])

@@ -1,6 +1,7 @@
 """A snapshot of another state layout than the running code's is passed over: the park loads
 with the state its events give, latest and as of a version, from the previous snapshot that
-fits or from the events; a snapshot that fits is used; a latest load replaces a stale one.
+fits or from the events; a snapshot that fits is used; a load that replays past a stale one
+puts a fitting one right after it.
 
 "Older code" is simulated while the history is written: the library takes its snapshot at
 version 100 with the older layout, and the running code then has to read it.
@@ -69,10 +70,11 @@ OLDER_CODE = {
 
 @contextmanager
 def older_code(older: Callable[[pytest.MonkeyPatch], None]) -> Iterator[None]:
+    current_layout.cache_clear()  # each code computes its own layout, as a process would
     with pytest.MonkeyPatch.context() as patched:
         older(patched)
         yield
-    current_layout.cache_clear()  # the running code's layout, computed afresh
+    current_layout.cache_clear()
 
 
 def from_events(ledger: Ledger, version: int | None = None) -> Park:
@@ -123,10 +125,10 @@ def test_a_snapshot_written_by_older_code_is_passed_over(ledger, older):
         write_history(ledger, 106)
     expected = {v: park_summary(from_events(ledger, v)) for v in (None, 103)}
 
-    latest: Park = ledger.repository.get(PARK)
-    at_103: Park = ledger.repository.get(PARK, version=103)
+    latest: Park = ledger.repository.get(PARK)  # from the events, putting 101 on the way
+    at_103: Park = ledger.repository.get(PARK, version=103)  # from 101
 
-    assert snapshot_versions(ledger) == [100]
+    assert snapshot_versions(ledger) == [100, 101]
     assert park_summary(latest) == expected[None]
     assert park_summary(at_103) == expected[103]
     for park in (latest, at_103):  # nothing missing, nothing left over from the older layout
@@ -138,10 +140,16 @@ def test_a_snapshot_written_by_older_code_is_passed_over(ledger, older):
 def test_without_a_fitting_snapshot_every_event_is_replayed(ledger, older, events_read):
     with older_code(older):
         write_history(ledger, 106)
+    expected = park_summary(from_events(ledger, 100))
     events_read.clear()
 
+    at_100: Park = ledger.repository.get(PARK, version=100)
+    read_for_100 = list(events_read)
+    events_read.clear()
     ledger.repository.get(PARK)
 
+    assert read_for_100 == list(range(1, 101))
+    assert park_summary(at_100) == expected
     assert events_read == list(range(1, 107))
 
 
@@ -167,7 +175,7 @@ def test_a_newer_stale_snapshot_falls_back_to_the_older_one_that_fits(ledger, ev
     events_read.clear()
     at_105: Park = ledger.repository.get(PARK, version=105)
 
-    assert snapshot_versions(ledger) == [100, 105]
+    assert snapshot_versions(ledger) == [100, 105, 106]  # 106 put by the latest load
     assert park_summary(latest) == expected[None]
     assert park_summary(at_105) == expected[105]
     assert read_for_latest == [101, 102, 103, 104, 105, 106]
@@ -187,37 +195,41 @@ def test_a_snapshot_whose_class_no_longer_exists_is_passed_over(ledger, events_r
 
     latest: Park = ledger.repository.get(PARK)
 
-    assert snapshot_versions(ledger) == [100, 105]
+    assert snapshot_versions(ledger) == [100, 105, 106]
     assert park_summary(latest) == expected
     assert events_read == [101, 102, 103, 104, 105, 106]
 
 
-def test_a_latest_load_replaces_a_stale_snapshot_with_one_that_fits(ledger, events_read):
+def test_a_load_past_stale_snapshots_puts_a_fitting_one_just_after_each(ledger, events_read):
     with older_code(OLDER_CODE["an attribute the running code renamed"]):
-        write_history(ledger, 106)
+        write_history(ledger, 250)
+    expected = park_summary(from_events(ledger))
 
-    ledger.park(CODE)  # passes over the stale snapshot, puts one at 106
+    ledger.repository.get(PARK, version=150)  # passes over 100: puts 101
+    after_history = snapshot_versions(ledger)
+    ledger.repository.get(PARK)  # passes over 200 (101 fits): puts 201
     events_read.clear()
-    park = ledger.park(CODE)
+    latest: Park = ledger.repository.get(PARK)
 
-    assert snapshot_versions(ledger) == [100, 106]
-    assert events_read == []
-    assert park == park_summary(from_events(ledger))
+    assert after_history == [100, 101, 200]
+    assert snapshot_versions(ledger) == [100, 101, 200, 201]
+    assert events_read == list(range(202, 251))
+    assert park_summary(latest) == expected
 
 
-def test_no_snapshot_is_put_at_a_version_the_library_snapshots_itself(ledger):
-    """At a multiple of 100 the library snapshots inside `save()`; a clash with one put by a
-    load in another process would fail that save after its event was recorded."""
+def test_a_replacement_never_takes_the_librarys_own_slot(ledger):
+    """The library snapshots every 100th version inside `save()`, after the event is recorded;
+    a replacement put there first would fail that save, and the command would be retried and
+    recorded twice."""
     with older_code(OLDER_CODE["an attribute the running code renamed"]):
-        write_history(ledger, 200)
+        write_history(ledger, 199)
+    put_stale_snapshot(ledger, 199)  # as a replacement put by older code would be
 
-    ledger.park(CODE)
-    versions_at_200 = snapshot_versions(ledger)
-    ledger.correct_entry(CLERK, **payload("correct_entry", corrects_version=7,
-                                          field="approval_no", wrong_value=APPROVAL_NO,
-                                          right_value="号201"))
-    ledger.park(CODE)
+    result = ledger.correct_entry(CLERK, **payload(
+        "correct_entry", corrects_version=7, field="approval_no", wrong_value=APPROVAL_NO,
+        right_value="号200"))
 
-    assert versions_at_200 == [100, 200]
-    assert snapshot_versions(ledger) == [100, 200, 201]
-    assert ledger.park(CODE)["approval_no"] == "号201"
+    assert result["version"] == 200
+    assert snapshot_versions(ledger) == [100, 101, 199, 200]
+    assert ledger.park(CODE) == park_summary(from_events(ledger))
+    assert ledger.park(CODE)["version"] == 200
