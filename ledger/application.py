@@ -7,7 +7,7 @@ import json
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import fields as dataclass_fields
 from datetime import UTC, date, datetime
 from typing import Any, cast
@@ -19,10 +19,18 @@ from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
     ProcessingEvent,
+    ProjectorFunction,
+    Repository,
     project_aggregate,
 )
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError, Recording, Transcoding
-from eventsourcing.utils import get_topic
+from eventsourcing.persistence import (
+    EventStore,
+    JSONTranscoder,
+    RecordConflictError,
+    Recording,
+    Transcoding,
+)
+from eventsourcing.utils import get_topic, strtobool
 from marshmallow import ValidationError as SchemaError
 from marshmallow import fields
 
@@ -43,6 +51,7 @@ from ledger.domain.hashing import canonical_json, plain
 from ledger.domain.park import Context, Park, park_id
 from ledger.domain.receipt import IdempotencyReceipt, receipt_id
 from ledger.parkcache import ParkCache
+from ledger.snapshot_store import CurrentSnapshotStore, ReplacingRepository
 from ledger.storage import APP_NAME, Database, protect_event_tables
 
 PARK_TOPIC_PREFIX = get_topic(Park) + "."
@@ -112,6 +121,36 @@ class Ledger(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """Snapshots of another state layout are passed over (ledger/domain/snapshot.py)."""
+        recorder = self.factory.aggregate_recorder(purpose="snapshots")
+        return CurrentSnapshotStore(self.mapper, recorder)
+
+    def construct_repository(self) -> Repository[UUID]:
+        """The library's repository, with the same options, replacing stale snapshots."""
+        if not isinstance(self.snapshots, CurrentSnapshotStore):
+            return super().construct_repository()  # snapshotting switched off
+        cache_maxsize = self.env.get(self.AGGREGATE_CACHE_MAXSIZE)
+        return ReplacingRepository(
+            self.snapshots, self._library_snapshots_at, event_store=self.events,
+            cache_maxsize=int(cache_maxsize) if cache_maxsize else None,
+            fastforward=strtobool(self.env.get(self.AGGREGATE_CACHE_FASTFORWARD, "y")),
+            fastforward_skipping=strtobool(
+                self.env.get(self.AGGREGATE_CACHE_FASTFORWARD_SKIPPING, "n")),
+            deepcopy_from_cache=strtobool(self.env.get(self.DEEPCOPY_FROM_AGGREGATE_CACHE, "y")))
+
+    def take_snapshot(self, aggregate_id: UUID, version: int | None = None,
+                      projector_func: ProjectorFunction[Any, Any] = project_aggregate) -> None:
+        """As the library's, keeping a snapshot already stored at that version. The library
+        calls this inside `save()` after the events are recorded: a clash must not fail the
+        save, or `execute` would take it for a lost race and record the command again."""
+        with suppress(RecordConflictError):
+            super().take_snapshot(aggregate_id, version, projector_func)
+
+    def _library_snapshots_at(self, aggregate: Any, version: int) -> bool:
+        interval = self.snapshotting_intervals.get(type(aggregate))
+        return interval is not None and version % interval == 0
 
     def close(self) -> None:
         super().close()
