@@ -237,3 +237,18 @@ def test_audit_export_reads_the_log_page_by_page(client, auth, objected, monkeyp
 
     entries = json.loads(response.get_data(as_text=True))
     assert [e["version"] for e in entries] == [1, 2, 3, 4, 5, 6]
+
+
+def test_park_and_audit_pages_sent_unserialised_are_exactly_their_documented_schema(
+        client, auth, objected):
+    """These two bodies skip the schema's dump (web.api.schemas.as_documented): dumping them
+    must change nothing, for a role that sees the objector and one that does not."""
+    from web.api.audit import AuditPageSchema
+    from web.api.schemas import ParkSchema
+    for role in ("auditor", "reviewer"):
+        park = get(client, auth, f"/api/v1/parks/{CODE}", role).get_json()
+        page = get(client, auth, "/api/v1/audit-log", role, limit=1000).get_json()
+
+        assert ParkSchema().dump(park) == park
+        assert AuditPageSchema().dump(page) == page
+        assert len(page["entries"]) == page["total"] > 5

@@ -14,7 +14,7 @@ from marshmallow import Schema, fields, validate
 from ledger.privacy import mask_record, sees_protected
 from ledger.projections.audit_log import MAX_PAGE, AuditFilter, search
 from web.api.common import Blueprint, ledger
-from web.api.schemas import EventSchema, StrictSchema, aware_datetime
+from web.api.schemas import EventSchema, StrictSchema, as_documented, aware_datetime
 from web.auth import authenticate, current_account
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-log",
@@ -79,7 +79,7 @@ def audit_log(args: dict[str, Any]) -> Any:
     role = current_account().role
     page = search(ledger(), audit_filter(args), limit=args["limit"], after=args.get("after"),
                   newest_first=args["newest_first"], reveal_protected=sees_protected(role))
-    return {**page, "entries": [mask_record(e, role) for e in page["entries"]]}
+    return as_documented({**page, "entries": [mask_record(e, role) for e in page["entries"]]})
 
 
 @blp.route("/export", methods=["GET"])

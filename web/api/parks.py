@@ -25,6 +25,7 @@ from web.api.schemas import (
     ParkStatusSchema,
     ReplayArgs,
     ReplaySchema,
+    as_documented,
 )
 from web.auth import authenticate, current_account
 
@@ -63,7 +64,7 @@ def park_state(park_code: str) -> Any:
     """A park's current state, rebuilt from its events"""
     current_account()
     park = ledger().park(park_code)
-    return park, 200, {"ETag": f'"{park["version"]}"'}
+    return as_documented(park), 200, {"ETag": f'"{park["version"]}"'}
 
 
 @blp.route("/<park_code>/status", methods=["GET"])
