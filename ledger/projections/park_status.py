@@ -194,8 +194,10 @@ def parks(ledger: Ledger, as_of: date | None = None, *, park_code: str | None = 
 
 def parks_page(ledger: Ledger, as_of: date | None = None, *, park_code: str | None = None,
                prefecture: str | None = None, status: str | None = None, offset: int = 0,
-               limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
-    """One page of the parks (filtered, ordered by code) and how many there are in all.
+               limit: int | None = None, text: str | None = None
+               ) -> tuple[list[dict[str, Any]], int]:
+    """One page of the parks (filtered, ordered by code) and how many there are in all;
+    `text`: a part of the code, name or applicant, in any case.
 
     Open findings depend on the day (the clock raises some), so they are counted on reading,
     for the parks of the page only: a page costs the same among 50 parks or 10,000.
@@ -207,6 +209,11 @@ def parks_page(ledger: Ledger, as_of: date | None = None, *, park_code: str | No
                           ("status", status)):
         if value:
             query = query.where(PARK_STATUS.c[column] == value)
+    if text:
+        needle = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(sa.or_(*(
+            sa.func.lower(PARK_STATUS.c[name]).like(f"%{needle}%", escape="\\")
+            for name in ("park_code", "name", "applicant"))))
     with ledger.engine.connect() as conn:
         total = conn.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
         page = query.order_by(PARK_STATUS.c.park_code).offset(offset)

@@ -241,3 +241,19 @@ def test_a_page_of_parks_counts_each_parks_open_findings_as_the_whole_list_does(
     assert [row for rows, _ in pages for row in rows] == whole
     assert {total for _, total in pages} == {len(whole)}
     assert pages[-1][0] == []
+
+
+def test_parks_page_text_search_matches_code_name_or_applicant_in_any_case(ledger):
+    ledger.file_application(CLERK, **filing("KM-2026-01", name="Kunming HR Park"))
+    ledger.file_application(CLERK, **filing("QJ-2026-01", applicant="曲靖人社局"))
+    ledger.file_application(CLERK, **filing("YX_2026_01", prefecture="530400"))
+
+    def codes(text: str) -> list[str]:
+        return [p["park_code"] for p in park_status.parks_page(ledger, text=text)[0]]
+
+    assert codes("kunming hr") == ["KM-2026-01"]
+    assert codes("km-2026") == ["KM-2026-01"]
+    assert codes("曲靖") == ["QJ-2026-01"]
+    assert codes("_2026_") == ["YX_2026_01"]  # LIKE wildcards are searched for literally
+    assert codes("2026%") == []
+    assert codes("2026") == ["KM-2026-01", "QJ-2026-01", "YX_2026_01"]

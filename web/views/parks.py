@@ -42,19 +42,22 @@ STATUSES = ("filed", "under_evaluation", "evaluated", "in_publicity", "publicity
 def parks() -> ResponseReturnValue:
     args = {k: request.args.get(k, "").strip() for k in ("prefecture", "status", "grade",
                                                          "has_open", "q")}
-    found = park_status.parks(ledger(), as_of=ledger_today(), prefecture=args["prefecture"],
-                              status=args["status"])
-    needle = args["q"].lower()
-    found = [p for p in found
-             if (not args["grade"] or (p["latest_grade"] or "none") == args["grade"])
-             and (args["has_open"] != "yes" or p["open_findings"] > 0)
-             and (args["has_open"] != "no" or p["open_findings"] == 0)
-             and (not needle or needle in " ".join((p["park_code"], p["name"],
-                                                    p["applicant"])).lower())]
     number = int_arg("page", 1)
-    shown = found[(number - 1) * PAGE:number * PAGE]
-    return render_template("parks.html", parks=shown, total=len(found), args=args,
-                           page=number, pages=max(1, -(-len(found) // PAGE)),
+    if args["grade"] or args["has_open"]:  # filters on values computed per park: all of them
+        found = park_status.parks_page(ledger(), as_of=ledger_today(),
+                                       prefecture=args["prefecture"], status=args["status"],
+                                       text=args["q"])[0]
+        found = [p for p in found
+                 if (not args["grade"] or (p["latest_grade"] or "none") == args["grade"])
+                 and (args["has_open"] != "yes" or p["open_findings"] > 0)
+                 and (args["has_open"] != "no" or p["open_findings"] == 0)]
+        shown, total = found[(number - 1) * PAGE:number * PAGE], len(found)
+    else:  # the page alone, whatever the number of parks
+        shown, total = park_status.parks_page(
+            ledger(), as_of=ledger_today(), prefecture=args["prefecture"],
+            status=args["status"], text=args["q"], offset=(number - 1) * PAGE, limit=PAGE)
+    return render_template("parks.html", parks=shown, total=total, args=args,
+                           page=number, pages=max(1, -(-total // PAGE)),
                            prefectures=rules.PREFECTURES, statuses=STATUSES,
                            grades=(*rules.GRADES, "none"))
 
