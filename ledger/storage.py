@@ -89,7 +89,11 @@ class Database:
         options = f"-c search_path={self.schema}"
         if rebuildable:
             options += " -c synchronous_commit=off"
-        return sa.create_engine(url, pool_pre_ping=True, connect_args={"options": options})
+        # A read-model batch that meets a dead pooled connection fails, is logged and is
+        # applied by the next catch-up (SQLAlchemy drops the connection): no ping round trip
+        # before every batch. Other work pings first.
+        return sa.create_engine(url, pool_pre_ping=not rebuildable,
+                                connect_args={"options": options})
 
     def ensure_schema(self) -> None:
         """Create the PostgreSQL schema named in the URL, if it is not `public`."""

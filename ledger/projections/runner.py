@@ -48,7 +48,14 @@ _LOCK = {  # by "is this SQLite": the positions, locked until the transaction en
     False: sa.select(POSITIONS.c.name, POSITIONS.c.position).where(_NAMES)
     .order_by(POSITIONS.c.name).with_for_update(),
 }
+_ADVANCE = (POSITIONS.update()  # move the positions that stand at `expected` to `last`
+            .where(_NAMES, POSITIONS.c.position == sa.bindparam("expected"))
+            .values(position=sa.bindparam("last")).returning(POSITIONS.c.name))
 BATCH_SIZE = 500
+
+
+class _Elsewhere(Exception):
+    """Some read models stood elsewhere: roll back what the attempt changed."""
 SETUP_LOCK = 7318002  # PostgreSQL advisory lock id: several processes may start at once
 FEN = Decimal("0.01")
 
@@ -194,10 +201,10 @@ class Projections:
 
     def _apply_batch(self, conn: sa.Connection, chosen: list[Projection],
                      batch: list[tuple[int, Park.Event]], positions: dict[str, int],
-                     last: int) -> None:
+                     last: int, moved: bool = False) -> None:
         """Apply, under the position lock (`positions`, as it found them), the events each read
         model has not yet seen (another process may have moved a position since the batch was
-        read), and move every position to `last`."""
+        read), and move every position to `last` (unless already `moved` there)."""
         for projection in chosen:
             if projection.known_position != positions[projection.name]:
                 projection.forget()  # another writer has been here since our last batch
@@ -212,7 +219,7 @@ class Projections:
         for projection in chosen:
             projection.flush(conn)
         behind = [p.name for p in chosen if positions[p.name] < last]
-        if behind:
+        if behind and not moved:
             conn.execute(POSITIONS.update().where(POSITIONS.c.name.in_(behind))
                          .values(position=last))
         # valid once committed (the caller's transaction forgets them if the commit fails)
@@ -277,12 +284,26 @@ class Projections:
         batch = sorted((r.notification.id, r.domain_event) for r in recordings
                        if isinstance(r.domain_event, Park.Event))
         chosen = list(self.projections.values())
-        with self._transaction(chosen) as conn:
-            positions = self._lock(conn, chosen)
-            if any(position < first - 1 or first <= position < last
-                   for position in positions.values()):
-                return False
-            self._apply_batch(conn, chosen, batch, positions, last)
+        names = sorted(self.projections)
+        try:
+            with self._transaction(chosen) as conn:
+                # Usually every read model stands right before these events: then one statement
+                # both locks the positions and moves them to the end of the save.
+                moved = conn.execute(_ADVANCE, {"names": names, "expected": first - 1,
+                                                "last": last}).scalars().all()
+                if len(moved) == len(names):
+                    self._apply_batch(conn, chosen, batch, dict.fromkeys(names, first - 1),
+                                      last, moved=True)
+                    return True
+                if moved:  # some were moved by mistake: undo, and look again
+                    raise _Elsewhere
+                positions = self._lock(conn, chosen)
+                if any(position < first - 1 or first <= position < last
+                       for position in positions.values()):
+                    return False
+                self._apply_batch(conn, chosen, batch, positions, last)
+        except _Elsewhere:
+            return False
         return True
 
     @contextmanager
