@@ -21,7 +21,7 @@ from ledger.application import Ledger
 from ledger.commands import COMMANDS
 from ledger.demo import demo_commands
 from ledger.importer import import_commands
-from tests.builders import event_count
+from tests.builders import CLERK, event_count, filing
 from tests.e2e.browser import demo_accounts
 from web import create_app
 from web.views import parks as parks_views
@@ -316,3 +316,28 @@ def test_every_command_has_a_form_with_every_field_of_its_schema(app):
                                   else [None])} - {"override_reason"}
 
         assert expected <= inputs, (name, expected - inputs)
+
+
+def test_dashboard_figures_follow_a_new_event_and_the_turn_of_the_day(app, ledger, clock):
+    """The dashboard reuses its figures while nothing moved: a new event, or a new day, must
+    show at once."""
+    client = log_in(app, "auditor")
+
+    def tile(pattern: str) -> int:
+        found = re.search(pattern + r'><span class="tile-n"[^>]*>(\d+)<',
+                          client.get("/dashboard").get_data(as_text=True))
+        assert found, pattern
+        return int(found.group(1))
+
+    def events() -> int:
+        return tile('href="/audit"')
+
+    def open_findings() -> int:
+        return tile('href="/findings\\?state=open"')
+
+    before, open_before = events(), open_findings()
+    assert events() == before  # the reused figures
+    ledger.file_application(CLERK, **filing("ZZ-2026-01"))
+    assert events() == before + 1
+    clock.advance(days=400)  # past 31 March 2027: self-evaluations for 2026 are now missing
+    assert open_findings() > open_before

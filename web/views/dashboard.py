@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from datetime import date
+from typing import Any
 
 from flask import render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from ledger.application import Ledger
 from ledger.projections import audit_log, findings, park_status, subsidies
 from web.views import charts, i18n
 from web.views.common import blueprint, ledger, ledger_today, page
@@ -19,9 +23,7 @@ DUE_SHOWN = 10
 @page()
 def dashboard() -> ResponseReturnValue:
     app, day = ledger(), ledger_today()
-    parks = park_status.parks(app, as_of=day)
-    report = subsidies.ledger_report(app, as_of=day)
-    open_findings = findings.findings(app, as_of=day, state="open")
+    parks, report, open_findings, events_total = _figures(app, day)
     due = sorted((p for p in parks if p["next_due"]), key=lambda p: p["next_due"]["due_on"])
     statuses = Counter(p["status"] for p in parks).most_common()
     prefectures = sorted(Counter(p["prefecture"] for p in parks).items())
@@ -36,7 +38,30 @@ def dashboard() -> ResponseReturnValue:
             "ui_parks.parks", prefecture=code)) for code, n in prefectures]),
         bars_article=charts.bars([(i18n.term("article", a), n, url_for(
             "ui_findings.findings", state="open", article=a)) for a, n in articles]),
-        due=due[:DUE_SHOWN], events_total=audit_log.search(app, limit=1)["total"])
+        due=due[:DUE_SHOWN], events_total=events_total)
+
+
+_LAST: dict[str, Any] = {}  # the last figures computed, and what they were computed from
+_LAST_LOCK = threading.Lock()
+
+
+def _figures(app: Ledger, day: date) -> tuple[list[dict[str, Any]], dict[str, Any],
+                                              list[dict[str, Any]], int]:
+    """Every park, the subsidy report, the open findings and the number of events, on `day`.
+
+    They read every park (seconds among 10,000) yet change only when the read models move or
+    the day turns: computed once per (ledger, day, read-model positions) and reused until then.
+    """
+    key = (id(app), day, tuple(sorted(app.projections.positions().items())))
+    with _LAST_LOCK:
+        if _LAST.get("key") == key:
+            return _LAST["figures"]  # type: ignore[no-any-return]
+    figures = (park_status.parks(app, as_of=day), subsidies.ledger_report(app, as_of=day),
+               findings.findings(app, as_of=day, state="open"),
+               audit_log.search(app, limit=1)["total"])
+    with _LAST_LOCK:
+        _LAST.update(key=key, figures=figures)
+    return figures
 
 
 def _article_order(article: str) -> tuple[int, str]:
