@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from ledger.application import event_record, park_summary
 from ledger.domain.errors import ParkNotFoundError, ValidationError
 from ledger.domain.park import Park, park_id
-from ledger.projections.audit_log import AUDIT_LOG
+from ledger.projections.audit_log import AUDIT_LOG, corrections
 from ledger.projections.runner import utc
 
 if TYPE_CHECKING:
@@ -176,12 +176,14 @@ def _known_page(ledger: Ledger, park_code: str, known: _Known, after: int,
             later_fixes.setdefault(event.corrects_version, []).append(event.originator_version)
     c = AUDIT_LOG.c
     with ledger.engine.connect() as conn:
-        rows = conn.execute(sa.select(c.version, c.record, c.corrected_by).where(
+        rows = conn.execute(sa.select(c.version, c.record).where(
             c.park_code == park_code, c.version > after, c.version <= min(last, known.indexed))
             .order_by(c.version)).all()
+        fixes = corrections(conn, [(park_code, version) for version, _ in rows],
+                            up_to=known.version)
     page = [{**_without_position(record),
-             "corrected_by": [v for v in fixes if v <= known.version]
-             + later_fixes.get(version, [])} for version, record, fixes in rows]
+             "corrected_by": fixes.get((park_code, version), []) + later_fixes.get(version, [])}
+            for version, record in rows]
     page += [{**event_record(e), "corrected_by": later_fixes.get(e.originator_version, [])}
              for e in known.unindexed if after < e.originator_version <= last]
     return page

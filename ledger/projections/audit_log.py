@@ -1,8 +1,10 @@
 """The audit log read model: one row per event, indexed for the filters auditors use.
 
-A corrected entry stays as it was recorded; its row lists the versions of the corrections that
-name it (`corrected_by`). The objector of an objection is protected: it is left out of the text
-search, and masked in answers unless the caller may see it (the reviewer).
+A corrected entry stays as it was recorded, and so does its row: the corrections that name it
+are found when it is read (`corrected_by`, by each correction's own `corrects_version`), so
+rows are only ever appended (but for a corrected prefecture, which moves the park's rows).
+The objector of an objection is protected: it is left out of the text search, and masked in
+answers unless the caller may see it (the reviewer).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ledger.application import event_record
+from ledger.domain.park import Park
 from ledger.projections.runner import (
     METADATA,
     Handler,
@@ -26,7 +29,6 @@ from ledger.projections.runner import (
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
-    from ledger.domain.park import Park
 
 MASK = "***"
 MAX_PAGE = 1000
@@ -45,7 +47,6 @@ AUDIT_LOG = sa.Table(
     sa.Column("actor_organisation", sa.String(200), nullable=False),
     sa.Column("flag_count", sa.Integer, nullable=False),
     sa.Column("corrects_version", sa.Integer),
-    sa.Column("corrected_by", sa.JSON, nullable=False),
     sa.Column("search_text", sa.Text, nullable=False),
     sa.Column("record", sa.JSON, nullable=False),
     sa.UniqueConstraint("park_code", "version", name="rm_audit_log_park_version"),
@@ -56,6 +57,7 @@ AUDIT_LOG = sa.Table(
     sa.Index("rm_audit_log_actor", "actor_user", "position"),
     sa.Index("rm_audit_log_effective", "effective_on"),
     sa.Index("rm_audit_log_recorded", "recorded_at"),
+    sa.Index("rm_audit_log_corrects", "park_code", "corrects_version"),
 )
 
 
@@ -74,8 +76,7 @@ class AuditLog(Projection):
     def begin(self, conn: sa.Connection) -> None:
         if "_prefectures" not in self.__dict__ or len(self._prefectures) > self.KEEP_AT_MOST:
             self.forget()
-        self._rows: dict[tuple[str, int], dict[str, Any]] = {}  # (park, version) -> new row
-        self._marks: dict[tuple[str, int], list[int]] = {}  # earlier rows: corrections to add
+        self._rows: list[dict[str, Any]] = []  # the new rows
 
     def prepare(self, conn: sa.Connection, events: list[tuple[int, Park.Event]]) -> None:
         codes = {event.park_code for _, event in events} - set(self._prefectures)
@@ -87,38 +88,22 @@ class AuditLog(Projection):
 
     def flush(self, conn: sa.Connection) -> None:
         if self._rows:
-            conn.execute(AUDIT_LOG.insert(), list(self._rows.values()))
-        if self._marks:
-            found: dict[tuple[str, int], list[int]] = {}
-            for chunk in chunks(self._marks):
-                for code, version, before in conn.execute(
-                        sa.select(AUDIT_LOG.c.park_code, AUDIT_LOG.c.version,
-                                  AUDIT_LOG.c.corrected_by).where(
-                            sa.tuple_(AUDIT_LOG.c.park_code, AUDIT_LOG.c.version).in_(chunk))):
-                    found[(code, version)] = before or []
-            updates = [{"k_code": code, "k_version": version,
-                        "corrected_by": [*found[(code, version)], *later]}
-                       for (code, version), later in self._marks.items()
-                       if (code, version) in found]
-            if updates:
-                conn.execute(AUDIT_LOG.update().where(
-                    AUDIT_LOG.c.park_code == sa.bindparam("k_code"),
-                    AUDIT_LOG.c.version == sa.bindparam("k_version"))
-                    .values(corrected_by=sa.bindparam("corrected_by")), updates)
-        self._rows, self._marks = {}, {}
+            conn.execute(AUDIT_LOG.insert(), self._rows)
+        self._rows = []
 
     def _any(self, conn: sa.Connection, position: int, event: Park.Event) -> None:
         record = event_record(event, position)
-        self._rows[(event.park_code, event.originator_version)] = dict(
+        self._rows.append(dict(
             position=position, park_code=event.park_code, version=event.originator_version,
             event_type=type(event).__name__, prefecture=self._prefecture(conn, event),
             effective_on=event.effective_on, recorded_at=utc(event.recorded_at),
             actor_user=event.actor["user"], actor_role=event.actor["role"],
             actor_organisation=event.actor["organisation"], flag_count=len(event.flags),
-            corrects_version=getattr(event, "corrects_version", None), corrected_by=[],
-            search_text=_search_text(record), record=record)
-        if type(event).__name__ == "EntryCorrected":
-            self._mark_corrected(conn, event)
+            corrects_version=getattr(event, "corrects_version", None),
+            search_text=_search_text(record), record=record))
+        if isinstance(event, Park.EntryCorrected) and event.corrects_version == 1 and \
+                event.field == "prefecture":
+            self._move_park(conn, event.park_code, event.right_value)
 
     def _prefecture(self, conn: sa.Connection, event: Any) -> str:
         code = event.park_code
@@ -129,23 +114,15 @@ class AuditLog(Projection):
                 AUDIT_LOG.c.park_code == code, AUDIT_LOG.c.version == 1)) or ""
         return self._prefectures[code]
 
-    def _mark_corrected(self, conn: sa.Connection, event: Any) -> None:
-        """The corrected row lists the correction: in memory if this batch wrote it, else at
-        `flush` (one SELECT and one UPDATE for the batch)."""
-        target = (event.park_code, event.corrects_version)
-        if target in self._rows:
-            row = self._rows[target]
-            row["corrected_by"] = [*row["corrected_by"], event.originator_version]
-        else:
-            self._marks.setdefault(target, []).append(event.originator_version)
-        if event.corrects_version == 1 and event.field == "prefecture":
-            # Rows written by earlier batches now; this batch's rows in memory.
-            conn.execute(AUDIT_LOG.update().where(AUDIT_LOG.c.park_code == event.park_code)
-                         .values(prefecture=event.right_value))
-            for row in self._rows.values():
-                if row["park_code"] == event.park_code:
-                    row["prefecture"] = event.right_value
-            self._prefectures[event.park_code] = event.right_value
+    def _move_park(self, conn: sa.Connection, park_code: str, prefecture: str) -> None:
+        """A corrected prefecture moves every row of the park: rows written by earlier batches
+        now, this batch's rows in memory."""
+        conn.execute(AUDIT_LOG.update().where(AUDIT_LOG.c.park_code == park_code)
+                     .values(prefecture=prefecture))
+        for row in self._rows:
+            if row["park_code"] == park_code:
+                row["prefecture"] = prefecture
+        self._prefectures[park_code] = prefecture
 
 
 def _search_text(record: dict[str, Any]) -> str:
@@ -212,7 +189,9 @@ def search(ledger: Ledger, where: AuditFilter | None = None, *, limit: int = 50,
     with ledger.engine.connect() as conn:
         rows = conn.execute(query.order_by(order).limit(limit + 1)).mappings().all()
         total = conn.scalar(sa.select(sa.func.count()).select_from(AUDIT_LOG).where(*checks))
-    entries = [entry(row, reveal_protected) for row in rows[:limit]]
+        fixes = corrections(conn, [(row["park_code"], row["version"]) for row in rows[:limit]])
+    entries = [entry(row, fixes.get((row["park_code"], row["version"]), []), reveal_protected)
+               for row in rows[:limit]]
     cursor = entries[-1]["position"] if len(rows) > limit else None
     return {"entries": entries, "next": cursor, "total": total}
 
@@ -231,14 +210,32 @@ def entries(ledger: Ledger, where: AuditFilter | None = None,
             return found
 
 
-def entry(row: Any, reveal_protected: bool = False) -> dict[str, Any]:
-    """One stored row as the API shows it: the event record, its prefecture and corrections."""
+def entry(row: Any, corrected_by: list[int], reveal_protected: bool = False
+          ) -> dict[str, Any]:
+    """One stored row as the API shows it: the event record, its prefecture and the versions
+    of the corrections that name it."""
     record = dict(row["record"])
     if not reveal_protected and "objector" in record["fields"]:
         record["fields"] = {**record["fields"],
                             "objector": {k: MASK for k in record["fields"]["objector"]}}
-    return {**record, "prefecture": row["prefecture"],
-            "corrected_by": list(row["corrected_by"])}
+    return {**record, "prefecture": row["prefecture"], "corrected_by": corrected_by}
+
+
+def corrections(conn: sa.Connection, entries: list[tuple[str, int]],
+                up_to: int | None = None) -> dict[tuple[str, int], list[int]]:
+    """(park, version) -> the versions of the corrections naming that entry (those up to
+    version `up_to` only, if given), oldest first. Rows are never updated when a correction
+    arrives: it is found here, by its own row's `corrects_version`."""
+    found: dict[tuple[str, int], list[int]] = {}
+    c = AUDIT_LOG.c
+    for chunk in chunks(sorted(set(entries))):
+        query = sa.select(c.park_code, c.corrects_version, c.version).where(
+            sa.tuple_(c.park_code, c.corrects_version).in_(chunk)).order_by(c.version)
+        if up_to is not None:
+            query = query.where(c.version <= up_to)
+        for code, target, version in conn.execute(query):
+            found.setdefault((code, target), []).append(version)
+    return found
 
 
 def version_known_at(ledger: Ledger, park_code: str, moment: datetime) -> int:
