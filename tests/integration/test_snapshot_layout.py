@@ -69,12 +69,15 @@ OLDER_CODE = {
 
 
 @contextmanager
-def older_code(older: Callable[[pytest.MonkeyPatch], None]) -> Iterator[None]:
-    current_layout.cache_clear()  # each code computes its own layout, as a process would
+def older_code(older: Callable[[pytest.MonkeyPatch], None], ledger: Ledger) -> Iterator[None]:
+    """Run the block as older code would; afterwards `ledger` is as a process of the running
+    code would find it: computing its own layout, with no parks in memory yet."""
+    current_layout.cache_clear()
     with pytest.MonkeyPatch.context() as patched:
         older(patched)
         yield
     current_layout.cache_clear()
+    ledger.parks_in_memory.clear()
 
 
 def from_events(ledger: Ledger, version: int | None = None) -> Park:
@@ -121,7 +124,7 @@ def test_a_snapshot_of_the_running_layout_is_used(ledger, events_read):
 
 @pytest.mark.parametrize("older", OLDER_CODE.values(), ids=OLDER_CODE.keys())
 def test_a_snapshot_written_by_older_code_is_passed_over(ledger, older):
-    with older_code(older):
+    with older_code(older, ledger):
         write_history(ledger, 106)
     expected = {v: park_summary(from_events(ledger, v)) for v in (None, 103)}
 
@@ -138,7 +141,7 @@ def test_a_snapshot_written_by_older_code_is_passed_over(ledger, older):
 
 @pytest.mark.parametrize("older", OLDER_CODE.values(), ids=OLDER_CODE.keys())
 def test_without_a_fitting_snapshot_every_event_is_replayed(ledger, older, events_read):
-    with older_code(older):
+    with older_code(older, ledger):
         write_history(ledger, 106)
     expected = park_summary(from_events(ledger, 100))
     events_read.clear()
@@ -201,7 +204,7 @@ def test_a_snapshot_whose_class_no_longer_exists_is_passed_over(ledger, events_r
 
 
 def test_a_load_past_stale_snapshots_puts_a_fitting_one_just_after_each(ledger, events_read):
-    with older_code(OLDER_CODE["an attribute the running code renamed"]):
+    with older_code(OLDER_CODE["an attribute the running code renamed"], ledger):
         write_history(ledger, 250)
     expected = park_summary(from_events(ledger))
 
@@ -221,7 +224,7 @@ def test_a_replacement_never_takes_the_librarys_own_slot(ledger):
     """The library snapshots every 100th version inside `save()`, after the event is recorded;
     a replacement put there first would fail that save, and the command would be retried and
     recorded twice."""
-    with older_code(OLDER_CODE["an attribute the running code renamed"]):
+    with older_code(OLDER_CODE["an attribute the running code renamed"], ledger):
         write_history(ledger, 199)
     put_stale_snapshot(ledger, 199)  # as a replacement put by older code would be
 
