@@ -35,10 +35,17 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--seed", type=int, default=1)
     tab = sub.add_parser("table", help="print result files as a Markdown table")
     tab.add_argument("files", nargs="*", type=Path)
+    scale = sub.add_parser("scaling", help="two result files (small, large) side by side")
+    scale.add_argument("small", type=Path)
+    scale.add_argument("large", type=Path)
     args = parser.parse_args(argv)
     if args.what == "table":
         from bench.run import RESULTS, table
         print(table(args.files or sorted(RESULTS.glob("*.json"))))
+        return 0
+    if args.what == "scaling":
+        from bench.scaling import table as scaling
+        print(scaling(args.small, args.large))
         return 0
     if args.what == "generate":
         from bench.run import lines_of

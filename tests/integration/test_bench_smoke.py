@@ -14,6 +14,7 @@ import pytest
 
 from bench.generator import LATEST, SIZES, generate
 from bench.run import run
+from bench.scaling import table as scaling
 from ledger.commands import COMMANDS
 from ledger.domain.calendar import WorkingDayCalendar
 from tests.conftest import POSTGRES_URL, _check_postgres
@@ -73,4 +74,9 @@ def test_the_benchmark_runs_on_tiny_data(kind, tmp_path):
         for name in ("park_page", "command"):
             assert scenarios[name]["requests"] > 0
             assert set(scenarios[name]["statuses"]) == {"201" if name == "command" else "200"}
-        assert "audit_log_page" in scenarios
+        assert scenarios["audit_log_page"]["requests"] > 0
+        assert set(scenarios["audit_log_page"]["statuses"]) == {"200"}
+    side_by_side = scaling(path, path)  # small against large, here the run against itself
+    for name in FIGURES:
+        assert f"| {name} " in side_by_side, name
+    assert side_by_side.count("| 1.00 |") == len(FIGURES) + (3 if kind == "postgres" else 0)
