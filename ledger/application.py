@@ -192,6 +192,7 @@ class Ledger(Application[UUID]):
             try:
                 recordings = self.save(*objs)
             except RecordConflictError:
+                self.parks_in_memory.discard(park.id)  # it may have decided on an old copy
                 replay = self._explain_conflict(command, data, expected, key, body_hash)
                 if replay is not None:
                     return replay
@@ -264,6 +265,8 @@ class Ledger(Application[UUID]):
         try:
             recordings = self.save(*changed.values(), *receipts.values())
         except RecordConflictError:
+            for park in changed.values():
+                self.parks_in_memory.discard(park.id)
             return [self._execute_or_error(*c) for c in commands]
         positions = {(r.domain_event.originator_id, r.domain_event.originator_version):
                      r.notification.id for r in recordings}
@@ -344,7 +347,23 @@ class Ledger(Application[UUID]):
                                      field="park_code")
             return Park.file_application(ctx, **fields)
         code = fields.pop("park_code")
-        park = park if park is not None else self.get_park(code)
+        if park is not None:  # as an earlier command of the same batch left it
+            return self._decide_on(park, command, ctx, expected, fields)
+        # Optimistic: the copy this process keeps is trusted without asking the store for
+        # newer events. A decision on a copy another process has overtaken cannot be stored
+        # (the store refuses a second event at a version: the caller forgets the copy and
+        # decides again), and a refusal is checked again on the current state.
+        kept = self.get_park(code, latest=False)
+        try:
+            return self._decide_on(kept, command, ctx, expected, dict(fields))
+        except LedgerError:
+            current = self.get_park(code)
+            if current.version == kept.version:
+                raise
+            return self._decide_on(current, command, ctx, expected, fields)
+
+    def _decide_on(self, park: Park, command: str, ctx: Context, expected: int | None,
+                   fields: dict[str, Any]) -> Park:
         if expected is not None and expected != park.version:
             raise ConcurrencyError(park.park_code, expected, park.version)
         if command == "correct_entry":
@@ -510,12 +529,15 @@ class Ledger(Application[UUID]):
 
     # ----------------------------------------------------------------- queries
 
-    def get_park(self, park_code: str) -> Park:
+    def get_park(self, park_code: str, *, latest: bool = True) -> Park:
         """The park's current state: the copy this process remembers, brought up to date with
-        the events stored since (by any process), or loaded from the store."""
+        the events stored since (by any process; not looked for unless `latest`), or loaded
+        from the store."""
         identity = park_id(park_code)
         park = self.parks_in_memory.get(identity)
         if park is not None:
+            if not latest:
+                return park
             newer = list(self.events.get(identity, gt=park.version))
             if newer:
                 park = cast(Park, project_aggregate(park, newer))

@@ -16,6 +16,7 @@ about three times faster than `copy.deepcopy`.
 from __future__ import annotations
 
 import pickle
+from contextlib import suppress
 from typing import TYPE_CHECKING
 from uuid import UUID
 
@@ -49,6 +50,12 @@ class ParkCache:
             return
         assert not park.pending_events, "only a stored state may be remembered"
         self._entries.put(park.id, pickle.dumps(park, pickle.HIGHEST_PROTOCOL))
+
+    def discard(self, park_id: UUID) -> None:
+        """Forget one park (a decision on its copy lost to a newer one in the store)."""
+        if self._entries is not None:
+            with suppress(KeyError):
+                self._entries.get(park_id, evict=True)
 
     def clear(self) -> None:
         if self._entries is not None:

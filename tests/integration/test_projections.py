@@ -285,3 +285,37 @@ def test_a_command_while_one_read_model_lags_catches_that_one_up_from_the_log(le
     assert set(ledger.projections.positions().values()) == {event_count(ledger)}
     assert incremental == ledger.projections.dump() != expected
     assert subsidies.ledger_report(ledger)["province"]["refunded"] == "900000.00"
+
+
+def test_a_process_with_an_old_copy_of_a_park_decides_on_the_current_one(ledger, config, clock):
+    """Art. 17 on a park another process revoked: the demand is refused on this process's
+    old copy (not revoked) but must be decided, and recorded, on the current park."""
+    other = Ledger(config, clock=clock)
+    try:
+        to_approved(ledger)
+        ledger.disburse_subsidy(FINANCE, park_code="KM-2026-01", effective_on="2026-04-01",
+                                amount_yuan="2000000.00", voucher_no="财-2026-001")
+        revoked = other.revoke_plaque(CLERK, park_code="KM-2026-01", effective_on="2026-06-01",
+                                      decision_no="云人社〔2026〕9号", grounds=["violation"])
+
+        demanded = ledger.demand_refund(FINANCE, park_code="KM-2026-01",
+                                        effective_on="2026-06-10", amount_yuan="2000000.00",
+                                        deadline="2026-09-30", notice_no="退-1")
+        received = other.receive_refund(FINANCE, park_code="KM-2026-01",
+                                        effective_on="2026-07-01", amount_yuan="500000.00",
+                                        voucher_no="收-1")
+        # this process's copy is behind again: its decision is refused by the store, then
+        # made again on the current park
+        again = ledger.receive_refund(FINANCE, park_code="KM-2026-01",
+                                      effective_on="2026-07-02", amount_yuan="500000.00",
+                                      voucher_no="收-2")
+    finally:
+        other.close()
+
+    assert (demanded["flags"], demanded["version"]) == ([], revoked["version"] + 1)
+    assert demanded["prev_hash"] == revoked["hash"]
+    assert (received["version"], again["version"]) == (demanded["version"] + 1,
+                                                       demanded["version"] + 2)
+    assert again["prev_hash"] == received["hash"]
+    assert ledger.park("KM-2026-01")["subsidy"]["refunded"] == "1000000.00"
+    assert verify(ledger.database, ledger.engine).ok
