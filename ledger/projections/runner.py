@@ -150,6 +150,9 @@ class Projections:
                     table.drop(conn, checkfirst=True)
             tables = [POSITIONS] + [t for p in self.projections.values() for t in p.tables]
             METADATA.create_all(conn, tables=tables, checkfirst=True)
+            for table in tables:  # an index added since the table was created
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
             known = set(conn.scalars(sa.select(POSITIONS.c.name)))
             for name in self.projections:
                 if name not in known:
@@ -249,7 +252,17 @@ class Projections:
             conn.execute(POSITIONS.update()
                          .where(POSITIONS.c.name.in_([p.name for p in chosen]))
                          .values(position=0))
-        return self.catch_up([p.name for p in chosen], batch_size=batch_size, progress=progress)
+        read = self.catch_up([p.name for p in chosen], batch_size=batch_size,
+                             progress=progress)
+        self._analyze([t for p in chosen for t in p.tables])
+        return read
+
+    def _analyze(self, tables: list[sa.Table]) -> None:
+        """Fresh planner statistics for tables just filled (a query planner that still thinks
+        them empty picks the wrong index, e.g. for the audit log's filtered counts)."""
+        with self.engine.begin() as conn:
+            for table in tables:
+                conn.exec_driver_sql(f"ANALYZE {table.name}")
 
     def dump(self, names: Iterable[str] | None = None) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of the named read models, sorted: what a rebuild must reproduce."""

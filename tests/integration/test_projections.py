@@ -319,3 +319,13 @@ def test_a_process_with_an_old_copy_of_a_park_decides_on_the_current_one(ledger,
     assert again["prev_hash"] == received["hash"]
     assert ledger.park("KM-2026-01")["subsidy"]["refunded"] == "1000000.00"
     assert verify(ledger.database, ledger.engine).ok
+
+
+def test_an_index_added_since_a_table_was_made_is_created_on_start(ledger, config, clock):
+    with ledger.engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX rm_audit_log_prefecture_type")
+
+    Ledger(config, clock=clock).close()  # a process of the newer code starts
+
+    indexes = {index["name"] for index in sa.inspect(ledger.engine).get_indexes("rm_audit_log")}
+    assert "rm_audit_log_prefecture_type" in indexes
