@@ -119,6 +119,7 @@ class Projections:
         stale = self.ensure_tables()
         if stale:
             self.catch_up(stale)
+            self._analyze([t for name in stale for t in self.projections[name].tables])
 
     @property
     def names(self) -> list[str]:
