@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
+    LRUCache,
     ProcessingEvent,
     ProjectorFunction,
     Repository,
@@ -111,6 +112,10 @@ class Ledger(Application[UUID]):
         self.clock = clock
         self.timezone = ZoneInfo(config.timezone)
         self.parks_in_memory = ParkCache(config.park_cache_size)
+        # answers of costly read-model queries, each keyed by everything it depends on (the
+        # question, the day, how far the read models have read the log): never stale, only
+        # reused while nothing they read has moved
+        self.answers: LRUCache[Any, Any] = LRUCache(maxsize=256)
         # called after each save with its recordings (events with their log positions)
         self.after_commit: list[Callable[[list[Recording[UUID]]], None]] = []
         # Imported here: the read models import this module's queries.

@@ -190,12 +190,28 @@ def search(ledger: Ledger, where: AuditFilter | None = None, *, limit: int = 50,
     order = AUDIT_LOG.c.position.desc() if newest_first else AUDIT_LOG.c.position
     with ledger.engine.connect() as conn:
         rows = conn.execute(query.order_by(order).limit(limit + 1)).mappings().all()
-        total = conn.scalar(sa.select(sa.func.count()).select_from(AUDIT_LOG).where(*checks))
+        total = _count(ledger, conn, where or AuditFilter(), checks)
         fixes = corrections(conn, [(row["park_code"], row["version"]) for row in rows[:limit]])
     entries = [entry(row, fixes.get((row["park_code"], row["version"]), []), reveal_protected)
                for row in rows[:limit]]
     cursor = entries[-1]["position"] if len(rows) > limit else None
     return {"entries": entries, "next": cursor, "total": total}
+
+
+def _count(ledger: Ledger, conn: sa.Connection, where: AuditFilter,
+           checks: list[sa.ColumnElement[bool]]) -> int:
+    """How many rows match: counted once per filter and per head of the log (rows are only
+    appended, each change comes with a new row), so paging through a large result, or many
+    auditors asking the same, counts it once."""
+    head = conn.scalar(sa.select(sa.func.max(AUDIT_LOG.c.position))) or 0
+    key = ("audit_log.count", where, head)
+    try:
+        return int(ledger.answers.get(key))
+    except KeyError:
+        pass
+    total = conn.scalar(sa.select(sa.func.count()).select_from(AUDIT_LOG).where(*checks)) or 0
+    ledger.answers.put(key, total)
+    return total
 
 
 def entries(ledger: Ledger, where: AuditFilter | None = None,

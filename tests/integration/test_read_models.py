@@ -257,3 +257,23 @@ def test_parks_page_text_search_matches_code_name_or_applicant_in_any_case(ledge
     assert codes("_2026_") == ["YX_2026_01"]  # LIKE wildcards are searched for literally
     assert codes("2026%") == []
     assert codes("2026") == ["KM-2026-01", "QJ-2026-01", "YX_2026_01"]
+
+
+def test_audit_log_totals_follow_every_new_event_and_a_moved_park(ledger):
+    """Totals are counted once per filter and head of the log: a new matching event, or a
+    corrected prefecture moving a park's rows, must show in the next answer."""
+    ledger.file_application(CLERK, **filing("KM-2026-01"))
+    ledger.file_application(CLERK, **filing("QJ-2026-01", prefecture="530300"))
+    kunming = AuditFilter(prefecture="530100")
+    before = audit_log.search(ledger, kunming)["total"]
+    assert audit_log.search(ledger, kunming)["total"] == before  # asked again: the same
+
+    ledger.supplement_materials(CLERK, park_code="KM-2026-01", effective_on="2026-03-01",
+                                note="补充")
+    after_new = audit_log.search(ledger, kunming)["total"]
+    ledger.correct_entry(CLERK, park_code="QJ-2026-01", effective_on="2026-03-02",
+                         corrects_version=1, field="prefecture", wrong_value="530300",
+                         right_value="530100", reason="属地填错")
+
+    assert after_new == before + 1
+    assert audit_log.search(ledger, kunming)["total"] == after_new + 2  # both QJ rows moved

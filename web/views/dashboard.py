@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import date
 from typing import Any
@@ -41,26 +40,22 @@ def dashboard() -> ResponseReturnValue:
         due=due[:DUE_SHOWN], events_total=events_total)
 
 
-_LAST: dict[str, Any] = {}  # the last figures computed, and what they were computed from
-_LAST_LOCK = threading.Lock()
-
-
 def _figures(app: Ledger, day: date) -> tuple[list[dict[str, Any]], dict[str, Any],
                                               list[dict[str, Any]], int]:
     """Every park, the subsidy report, the open findings and the number of events, on `day`.
 
     They read every park (seconds among 10,000) yet change only when the read models move or
-    the day turns: computed once per (ledger, day, read-model positions) and reused until then.
+    the day turns: computed once per (day, read-model positions) and reused until then.
     """
-    key = (id(app), day, tuple(sorted(app.projections.positions().items())))
-    with _LAST_LOCK:
-        if _LAST.get("key") == key:
-            return _LAST["figures"]  # type: ignore[no-any-return]
+    key = ("dashboard", day, tuple(sorted(app.projections.positions().items())))
+    try:
+        return app.answers.get(key)  # type: ignore[no-any-return]
+    except KeyError:
+        pass
     figures = (park_status.parks(app, as_of=day), subsidies.ledger_report(app, as_of=day),
                findings.findings(app, as_of=day, state="open"),
                audit_log.search(app, limit=1)["total"])
-    with _LAST_LOCK:
-        _LAST.update(key=key, figures=figures)
+    app.answers.put(key, figures)
     return figures
 
 
