@@ -244,15 +244,21 @@ def corrections(conn: sa.Connection, entries: list[tuple[str, int]],
     """(park, version) -> the versions of the corrections naming that entry (those up to
     version `up_to` only, if given), oldest first. Rows are never updated when a correction
     arrives: it is found here, by its own row's `corrects_version`."""
+    wanted = set(entries)
     found: dict[tuple[str, int], list[int]] = {}
     c = AUDIT_LOG.c
-    for chunk in chunks(sorted(set(entries))):
+    # Two plain INs (a superset, cut to the wanted pairs below): SQLite answers a row-value
+    # IN ((park, version), ...) by reading the whole table, these from the index.
+    codes = sorted({code for code, _ in wanted})
+    versions = sorted({version for _, version in wanted})
+    for chunk in chunks(codes, 100):
         query = sa.select(c.park_code, c.corrects_version, c.version).where(
-            sa.tuple_(c.park_code, c.corrects_version).in_(chunk)).order_by(c.version)
+            c.park_code.in_(chunk), c.corrects_version.in_(versions)).order_by(c.version)
         if up_to is not None:
             query = query.where(c.version <= up_to)
         for code, target, version in conn.execute(query):
-            found.setdefault((code, target), []).append(version)
+            if (code, target) in wanted:
+                found.setdefault((code, target), []).append(version)
     return found
 
 

@@ -86,10 +86,13 @@ class Subsidies(Projection):
         keys = {(event.park_code, event.corrects_version) for _, event in events
                 if type(event).__name__ == "EntryCorrected" and event.field in MONEY_FIELDS}
         for chunk in chunks(sorted(keys)):
-            found = conn.execute(sa.select(SUBSIDY_ENTRIES).where(sa.tuple_(
-                SUBSIDY_ENTRIES.c.park_code, SUBSIDY_ENTRIES.c.version).in_(chunk))).mappings()
+            # two plain INs, cut to the keys: SQLite reads the whole table for a row-value IN
+            found = conn.execute(sa.select(SUBSIDY_ENTRIES).where(
+                SUBSIDY_ENTRIES.c.park_code.in_({code for code, _ in chunk}),
+                SUBSIDY_ENTRIES.c.version.in_({version for _, version in chunk}))).mappings()
             for row in found:
-                self._entries[(row["park_code"], row["version"])] = dict(row)
+                if (row["park_code"], row["version"]) in keys:
+                    self._entries[(row["park_code"], row["version"])] = dict(row)
             for key in chunk:
                 self._entries.setdefault(key, None)
 
