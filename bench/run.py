@@ -15,6 +15,7 @@ import platform
 import random
 import shutil
 import statistics
+import string
 import subprocess
 import tempfile
 import time
@@ -163,6 +164,9 @@ class Run:
                                        "seed": seed, "figures": {}, "notes": []}
         self.ledger: Ledger | None = None
         self.base: baseline.Baseline | None = None
+        # in the codes and keys of the parks this run files, so that a run on a database an
+        # earlier run used records new commands, not replays of that run's
+        self.tag = "".join(random.choice(string.ascii_uppercase) for _ in range(3))
 
     # -- setup
 
@@ -198,12 +202,14 @@ class Run:
         n = WORK[self.size.name][0]
         ours, theirs = [], []
         for r in range(self.repeat):
-            lines = interleaved(fresh_lines(n, self.seed + 100 + r, f"C{r}", per_park=40))
+            lines = interleaved(fresh_lines(n, self.seed + 100 + r, f"C{self.tag}{r}",
+                                            per_park=40))
             assert self.ledger is not None and self.base is not None
             start = time.perf_counter()
-            for line in lines:
-                self.ledger.execute(*split(line))
+            results = [self.ledger.execute(*split(line)) for line in lines]
             ours.append(rate(len(lines), time.perf_counter() - start))
+            # new commands only: a reused database must not turn this into replays
+            assert not any("replayed" in result for result in results)
             theirs.append(rate(len(lines), baseline.append_one_per_save(
                 self.base, self.probes, len(lines), self.payload)))
             self.log(f"  commands run {r + 1}: {ours[-1]:,.0f}/s vs library {theirs[-1]:,.0f}/s")
@@ -217,12 +223,13 @@ class Run:
         n = WORK[self.size.name][1]
         ours, theirs = [], []
         for r in range(self.repeat):
-            lines = fresh_lines(n, self.seed + 200 + r, f"I{r}")
+            lines = fresh_lines(n, self.seed + 200 + r, f"I{self.tag}{r}")
             assert self.ledger is not None and self.base is not None
             start = time.perf_counter()
             report = import_commands(self.ledger, lines)
             ours.append(rate(report.recorded, time.perf_counter() - start))
-            assert report.ok, report.refused[:3]
+            assert report.ok and report.recorded == len(lines), (report.refused[:3],
+                                                                 report.replayed)
             theirs.append(rate(len(lines), baseline.append_batched(
                 self.base, self.probes, len(lines), self.payload, BATCH_SIZE)))
             self.log(f"  bulk import run {r + 1}: {ours[-1]:,.0f}/s vs library "
