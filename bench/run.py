@@ -506,6 +506,8 @@ def table(paths: list[Path]) -> str:
                 ours += f" (p95 {_num(fig['p95_ms'], 'ms')})"
             base = f"{_num(fig['baseline']['median'], fig['unit'])}"
             ratio = "–" if fig["ratio"] is None else f"{fig['ratio']:.3f}×"
+            if "invalid" in fig:  # kept as it was run, marked when found wrong
+                ours = f"~~{ours}~~ invalid: {fig['invalid']}"
             rows.append(f"{head} {key} | {ours} | {base} | {ratio} | {fig['loadavg_1m']} | "
                         f"{commit} |")
         for name, s in r.get("http", {}).get("scenarios", {}).items():
