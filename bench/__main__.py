@@ -35,9 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--seed", type=int, default=1)
     tab = sub.add_parser("table", help="print result files as a Markdown table")
     tab.add_argument("files", nargs="*", type=Path)
-    scale = sub.add_parser("scaling", help="two result files (small, large) side by side")
-    scale.add_argument("small", type=Path)
-    scale.add_argument("large", type=Path)
+    scale = sub.add_parser("scaling", help="small against large, per figure (each size: one "
+                           "or more result files, the latest valid figure wins)")
+    scale.add_argument("--small", type=Path, nargs="+", required=True)
+    scale.add_argument("--large", type=Path, nargs="+", required=True)
     args = parser.parse_args(argv)
     if args.what == "table":
         from bench.run import RESULTS, table

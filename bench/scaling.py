@@ -45,8 +45,22 @@ def rows(small: dict[str, Any], large: dict[str, Any]) -> list[tuple[str, str, s
     return out
 
 
-def table(small_path: Path, large_path: Path) -> str:
-    small, large = (json.loads(p.read_text(encoding="utf-8")) for p in (small_path, large_path))
+def merged(paths: list[Path]) -> dict[str, Any]:
+    """Several result files of one size and database as one: for each figure the latest file
+    that has it (and did not mark it invalid)."""
+    runs = sorted((json.loads(p.read_text(encoding="utf-8")) for p in paths),
+                  key=lambda r: r["started_at"])
+    out: dict[str, Any] = {"figures": {}, "data": runs[-1]["data"], "db": runs[-1]["db"]}
+    for run in runs:
+        out["figures"].update({k: v for k, v in run["figures"].items() if "invalid" not in v})
+        if run.get("http", {}).get("scenarios"):
+            out["http"] = run["http"]
+    return out
+
+
+def table(small_paths: Path | list[Path], large_paths: Path | list[Path]) -> str:
+    small, large = (merged(p if isinstance(p, list) else [p])
+                    for p in (small_paths, large_paths))
     size = (f"{small['data']['park_events']:,} → {large['data']['park_events']:,} park events, "
             f"{small['data']['parks']:,} → {large['data']['parks']:,} parks ({small['db']})")
     lines = [size, "", "| figure | small | large | large ÷ small |", "|---|---:|---:|---:|"]
