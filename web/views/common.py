@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -9,13 +10,23 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
 from ledger.accounts import Account
 from ledger.application import Ledger
 from ledger.domain.errors import LedgerError
 from ledger.privacy import mask_record, sees_protected
+from ledger.projections import report
 from ledger.projections.runner import today
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -140,3 +151,14 @@ def local_datetime_arg(name: str) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=zone())
+
+
+def report_download(name: str, fmt: str, day: date, filename: str) -> Response:
+    """A report as `ledger report NAME` writes it, as a download (CSV with a BOM for Excel)."""
+    out = io.StringIO()
+    if fmt == "csv":
+        out.write("\ufeff")
+    report.write_report(ledger(), name, fmt, out, as_of=day)
+    mimetype = "text/csv" if fmt == "csv" else "application/json"
+    return Response(out.getvalue(), mimetype=f"{mimetype}; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{filename}-{day}.{fmt}"'})

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 from flask import Response, render_template
 from flask.typing import ResponseReturnValue
 
 from ledger.projections import report, subsidies
-from web.views.common import blueprint, date_arg, ledger, ledger_today, page
+from web.views.common import blueprint, date_arg, ledger, ledger_today, page, report_download
 
 bp = blueprint("ui_finance")
 
@@ -28,11 +26,4 @@ def export(fmt: str) -> ResponseReturnValue:
     """The subsidy ledger as `ledger report subsidies` writes it (the same rows and columns)."""
     if fmt not in report.FORMATS:
         return Response("format must be csv or json", status=404)
-    day = date_arg("as_of") or ledger_today()
-    out = io.StringIO()
-    if fmt == "csv":
-        out.write("\ufeff")
-    report.write_report(ledger(), "subsidies", fmt, out, as_of=day)
-    mimetype = "text/csv" if fmt == "csv" else "application/json"
-    return Response(out.getvalue(), mimetype=f"{mimetype}; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="subsidy-ledger-{day}.{fmt}"'})
+    return report_download("subsidies", fmt, date_arg("as_of") or ledger_today(), "subsidy-ledger")

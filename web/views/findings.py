@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from typing import Any
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ledger.domain import rules
@@ -14,7 +13,16 @@ from ledger.domain.errors import LedgerError
 from ledger.projections import findings as read_model
 from ledger.projections import report
 from web.views import i18n
-from web.views.common import account, blueprint, date_arg, error_text, ledger, ledger_today, page
+from web.views.common import (
+    account,
+    blueprint,
+    date_arg,
+    error_text,
+    ledger,
+    ledger_today,
+    page,
+    report_download,
+)
 
 bp = blueprint("ui_findings")
 FILTERS = ("state", "article", "severity", "park_code", "prefecture", "source")
@@ -46,14 +54,7 @@ def export(fmt: str) -> ResponseReturnValue:
     """Every finding on the day, as `ledger report findings` writes it."""
     if fmt not in report.FORMATS:
         abort(404)
-    day = date_arg("as_of") or ledger_today()
-    out = io.StringIO()
-    if fmt == "csv":
-        out.write("\ufeff")
-    report.write_report(ledger(), "findings", fmt, out, as_of=day)
-    mimetype = "text/csv" if fmt == "csv" else "application/json"
-    return Response(out.getvalue(), mimetype=f"{mimetype}; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="findings-{day}.{fmt}"'})
+    return report_download("findings", fmt, date_arg("as_of") or ledger_today(), "findings")
 
 
 @bp.post("/findings/close")
