@@ -36,6 +36,7 @@ from marshmallow import ValidationError as SchemaError
 from marshmallow import fields
 
 from config import Config
+from ledger import recorders
 from ledger.commands import COMMANDS, CommandSpec, load_actor, load_command
 from ledger.domain.calendar import WorkingDayCalendar
 from ledger.domain.errors import (
@@ -106,7 +107,8 @@ class Ledger(Application[UUID]):
         self.engine = self.database.create_engine()
         self.read_model_engine = self.database.create_engine(rebuildable=True)
         with _startup_lock(self.database, self.engine):
-            super().__init__(env=self.database.eventsourcing_env())
+            super().__init__(env={**self.database.eventsourcing_env(),
+                                  **recorders.settings(self.database.kind)})
             protect_event_tables(self.database, self.engine)
         self.calendar = WorkingDayCalendar.from_file(config.calendar_file)
         self.clock = clock
@@ -441,8 +443,24 @@ class Ledger(Application[UUID]):
         data["right_value"] = _as_text(right)
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        """Store the events (the library's save) and, once stored, remember the saved parks."""
-        recordings = super()._record(processing_event)
+        """Store the events (the library's save) with their read-model rows, in one
+        transaction; once stored, remember the saved parks."""
+        projections = self.projections
+        with projections.lock:
+            apply = projections.in_transaction(processing_event.events)
+            if apply is not None:
+                processing_event.saved_kwargs[recorders.KEYWORD] = apply
+            try:
+                recordings = super()._record(processing_event)
+            except recorders.RollBack:  # a read model failed: the events alone, then
+                projections.abandoned()
+                del processing_event.saved_kwargs[recorders.KEYWORD]
+                recordings = super()._record(processing_event)
+            except BaseException:
+                projections.abandoned()
+                raise
+            else:
+                projections.committed()
         for aggregate in processing_event.aggregates.values():
             if isinstance(aggregate, Park):
                 self.parks_in_memory.put(aggregate)

@@ -52,6 +52,11 @@ class Database:
         return "stored_events" if self.kind == "sqlite" else f"{APP_NAME.lower()}_events"
 
     @property
+    def position(self) -> str:
+        """The events table's column of log positions (eventsourcing's notification id)."""
+        return "rowid" if self.kind == "sqlite" else "notification_id"
+
+    @property
     def snapshots_table(self) -> str:
         return "stored_snapshots" if self.kind == "sqlite" else f"{APP_NAME.lower()}_snapshots"
 
@@ -108,6 +113,11 @@ class Database:
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    sqlite_pragmas(dbapi_connection)
+
+
+def sqlite_pragmas(dbapi_connection: object) -> None:
+    """What every connection of ours to a SQLite file sets (the library's included)."""
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from ledger.application import event_record
 from ledger.domain.park import Park
+from ledger.projections.rows import Rows
 from ledger.projections.runner import (
     METADATA,
     Handler,
@@ -75,29 +76,26 @@ class AuditLog(Projection):
     def forget(self) -> None:
         self._prefectures: dict[str, str] = {}  # park -> the prefecture its rows show
 
-    def begin(self, conn: sa.Connection) -> None:
+    def begin(self, rows: Rows) -> None:
         if "_prefectures" not in self.__dict__ or len(self._prefectures) > self.KEEP_AT_MOST:
             self.forget()
         self._rows: list[dict[str, Any]] = []  # the new rows
 
-    def prepare(self, conn: sa.Connection, events: list[tuple[int, Park.Event]]) -> None:
+    def prepare(self, rows: Rows, events: list[tuple[int, Park.Event]]) -> None:
         codes = {event.park_code for _, event in events} - set(self._prefectures)
-        for chunk in chunks(sorted(codes)):
-            for code, prefecture in conn.execute(
-                    sa.select(AUDIT_LOG.c.park_code, AUDIT_LOG.c.prefecture).where(
-                        AUDIT_LOG.c.version == 1, AUDIT_LOG.c.park_code.in_(chunk))):
-                self._prefectures[code] = prefecture
+        for row in rows.select(AUDIT_LOG, "park_code", codes, ("park_code", "prefecture"),
+                               version=1):
+            self._prefectures[row["park_code"]] = row["prefecture"]
 
-    def flush(self, conn: sa.Connection) -> None:
-        if self._rows:
-            conn.execute(AUDIT_LOG.insert(), self._rows)
+    def flush(self, rows: Rows) -> None:
+        rows.insert(AUDIT_LOG, self._rows)
         self._rows = []
 
-    def _any(self, conn: sa.Connection, position: int, event: Park.Event) -> None:
+    def _any(self, rows: Rows, position: int, event: Park.Event) -> None:
         record = event_record(event, position)
         self._rows.append(dict(
             position=position, park_code=event.park_code, version=event.originator_version,
-            event_type=type(event).__name__, prefecture=self._prefecture(conn, event),
+            event_type=type(event).__name__, prefecture=self._prefecture(rows, event),
             effective_on=event.effective_on, recorded_at=utc(event.recorded_at),
             actor_user=event.actor["user"], actor_role=event.actor["role"],
             actor_organisation=event.actor["organisation"], flag_count=len(event.flags),
@@ -105,22 +103,21 @@ class AuditLog(Projection):
             search_text=_search_text(record), record=record))
         if isinstance(event, Park.EntryCorrected) and event.corrects_version == 1 and \
                 event.field == "prefecture":
-            self._move_park(conn, event.park_code, event.right_value)
+            self._move_park(rows, event.park_code, event.right_value)
 
-    def _prefecture(self, conn: sa.Connection, event: Any) -> str:
+    def _prefecture(self, rows: Rows, event: Any) -> str:
         code = event.park_code
         if type(event).__name__ == "ApplicationFiled":
             self._prefectures[code] = event.prefecture
         elif code not in self._prefectures:
-            self._prefectures[code] = conn.scalar(sa.select(AUDIT_LOG.c.prefecture).where(
-                AUDIT_LOG.c.park_code == code, AUDIT_LOG.c.version == 1)) or ""
+            found = rows.select(AUDIT_LOG, "park_code", [code], ("prefecture",), version=1)
+            self._prefectures[code] = found[0]["prefecture"] if found else ""
         return self._prefectures[code]
 
-    def _move_park(self, conn: sa.Connection, park_code: str, prefecture: str) -> None:
+    def _move_park(self, rows: Rows, park_code: str, prefecture: str) -> None:
         """A corrected prefecture moves every row of the park: rows written by earlier batches
         now, this batch's rows in memory."""
-        conn.execute(AUDIT_LOG.update().where(AUDIT_LOG.c.park_code == park_code)
-                     .values(prefecture=prefecture))
+        rows.set(AUDIT_LOG, {"park_code": park_code}, prefecture=prefecture)
         for row in self._rows:
             if row["park_code"] == park_code:
                 row["prefecture"] = prefecture

@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ledger.projections import facts as dated
+from ledger.projections.rows import Rows
 from ledger.projections.runner import (
     METADATA,
     Handler,
     Projection,
     aware,
-    chunks,
     park_event_names,
     today,
     utc,
@@ -83,7 +83,7 @@ class Findings(Projection):
     def forget(self) -> None:
         self._parks: dict[str, dict[str, Any]] = {}  # park -> its FACTS row as stored (or to be)
 
-    def begin(self, conn: sa.Connection) -> None:
+    def begin(self, rows: Rows) -> None:
         if "_parks" not in self.__dict__ or len(self._parks) > self.KEEP_AT_MOST:
             self.forget()
         self._new: set[str] = set()
@@ -91,26 +91,20 @@ class Findings(Projection):
         self._findings: list[dict[str, Any]] = []
         self._closures: list[dict[str, Any]] = []
 
-    def prepare(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
+    def prepare(self, rows: Rows, events: list[tuple[int, Any]]) -> None:
         """Load the facts rows of the parks whose events need them, in one SELECT."""
         codes = {event.park_code for _, event in events if _needs_park(event)} - set(self._parks)
-        for chunk in chunks(sorted(codes)):
-            for row in conn.execute(sa.select(FACTS).where(
-                    FACTS.c.park_code.in_(chunk))).mappings():
-                self._parks[row["park_code"]] = dict(row)
+        for row in rows.select(FACTS, "park_code", codes):
+            self._parks[row["park_code"]] = row
 
-    def flush(self, conn: sa.Connection) -> None:
-        new = [row for code, row in self._parks.items() if code in self._new]
-        old = [{"key": code, "facts": self._parks[code]["facts"]}
-               for code in self._dirty - self._new]
-        for table, rows in ((FACTS, new), (FINDINGS, self._findings),
-                            (CLOSURES, self._closures)):
-            if rows:
-                conn.execute(table.insert(), rows)
-        if old:
-            conn.execute(FACTS.update().where(FACTS.c.park_code == sa.bindparam("key"))
-                         .values(facts=sa.bindparam("facts")), old)
-        self.begin(conn)
+    def flush(self, rows: Rows) -> None:
+        rows.insert(FACTS, [row for code, row in self._parks.items() if code in self._new])
+        rows.insert(FINDINGS, self._findings)
+        rows.insert(CLOSURES, self._closures)
+        rows.update(FACTS, ("park_code",), [
+            {"park_code": code, "facts": self._parks[code]["facts"]}
+            for code in self._dirty - self._new])
+        self.begin(rows)
 
     def _closed(self, position: int, event: Any) -> None:
         self._closures.append(dict(
@@ -118,24 +112,23 @@ class Findings(Projection):
             version=event.originator_version, position=position, closed_on=event.effective_on,
             closed_at=utc(event.recorded_at), closed_by=event.actor["user"], reason=event.reason))
 
-    def _park(self, conn: sa.Connection, event: Any) -> dict[str, Any]:
+    def _park(self, rows: Rows, event: Any) -> dict[str, Any]:
         code = event.park_code
         if type(event).__name__ == "ApplicationFiled":
             self._new.add(code)
             self._parks[code] = {"park_code": code, "prefecture": event.prefecture,
                                  "facts": dated.empty()}
         elif code not in self._parks:
-            self._parks[code] = dict(conn.execute(sa.select(FACTS).where(
-                FACTS.c.park_code == code)).mappings().one())
+            (self._parks[code],) = rows.select(FACTS, "park_code", [code])
         return self._parks[code]
 
-    def _any(self, conn: sa.Connection, position: int, event: Any) -> None:
+    def _any(self, rows: Rows, position: int, event: Any) -> None:
         kind = type(event).__name__
         if not _needs_park(event):
             if kind == "FindingClosed":
                 self._closed(position, event)
             return
-        park = self._park(conn, event)
+        park = self._park(rows, event)
         for flag in event.flags:
             self._findings.append(dict(
                 finding_id=flag["finding_id"], park_code=event.park_code,
@@ -150,11 +143,10 @@ class Findings(Projection):
             self._closed(position, event)
         if kind == "EntryCorrected" and event.corrects_version == 1 and \
                 event.field == "prefecture":
-            self.flush(conn)  # write what is pending, then move the park's rows
+            self.flush(rows)  # write what is pending, then move the park's rows
             park["prefecture"] = event.right_value
             for table in (FACTS, FINDINGS):
-                conn.execute(table.update().where(table.c.park_code == event.park_code)
-                             .values(prefecture=event.right_value))
+                rows.set(table, {"park_code": event.park_code}, prefecture=event.right_value)
 
 
 def _needs_park(event: Any) -> bool:

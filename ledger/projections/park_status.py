@@ -16,12 +16,12 @@ from ledger.domain import park as domain
 from ledger.domain import rules
 from ledger.domain.errors import ParkNotFoundError
 from ledger.projections import facts as dated
+from ledger.projections.rows import Rows
 from ledger.projections.runner import (
     METADATA,
     Handler,
     Projection,
     aware,
-    chunks,
     park_event_names,
     today,
     utc,
@@ -65,10 +65,6 @@ SHOWN = {"ParkApproved": {"approval_no": "approval_no", "effective_on": "approve
          "PlaqueRevoked": {"effective_on": "revoked_on"}}
 
 
-_UPDATE_ROW = PARK_STATUS.update().where(PARK_STATUS.c.park_code == sa.bindparam("key")).values(
-    {c.name: sa.bindparam(c.name) for c in PARK_STATUS.columns if c.name != "park_code"})
-
-
 class ParkStatus(Projection):
     """Per park: where it stands in its life."""
 
@@ -82,38 +78,32 @@ class ParkStatus(Projection):
     def forget(self) -> None:
         self._rows: dict[str, dict[str, Any]] = {}  # park -> its row as stored (or to be)
 
-    def begin(self, conn: sa.Connection) -> None:
+    def begin(self, rows: Rows) -> None:
         if "_rows" not in self.__dict__ or len(self._rows) > self.KEEP_AT_MOST:
             self.forget()
         self._touched: set[str] = set()  # parks this batch changed
         self._new: set[str] = set()
 
-    def prepare(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
+    def prepare(self, rows: Rows, events: list[tuple[int, Any]]) -> None:
         """Load the rows of the parks this batch touches (every event touches its park's row)
         that are not kept from an earlier batch."""
         codes = {event.park_code for _, event in events} - set(self._rows)
-        for chunk in chunks(sorted(codes)):
-            for row in conn.execute(sa.select(PARK_STATUS).where(
-                    PARK_STATUS.c.park_code.in_(chunk))).mappings():
-                self._rows[row["park_code"]] = dict(row)
+        for row in rows.select(PARK_STATUS, "park_code", codes):
+            self._rows[row["park_code"]] = row
 
-    def flush(self, conn: sa.Connection) -> None:
-        new = [self._rows[code] for code in self._touched if code in self._new]
-        old = [{**self._rows[code], "key": code} for code in self._touched - self._new]
-        if new:
-            conn.execute(PARK_STATUS.insert(), new)
-        if old:
-            conn.execute(_UPDATE_ROW, old)
+    def flush(self, rows: Rows) -> None:
+        rows.insert(PARK_STATUS, [self._rows[code] for code in self._touched & self._new])
+        rows.update(PARK_STATUS, ("park_code",),
+                    [self._rows[code] for code in self._touched - self._new])
         self._touched, self._new = set(), set()
 
-    def _row(self, conn: sa.Connection, park_code: str) -> dict[str, Any]:
+    def _row(self, rows: Rows, park_code: str) -> dict[str, Any]:
         if park_code not in self._rows:
-            self._rows[park_code] = dict(conn.execute(sa.select(PARK_STATUS).where(
-                PARK_STATUS.c.park_code == park_code)).mappings().one())
+            (self._rows[park_code],) = rows.select(PARK_STATUS, "park_code", [park_code])
         self._touched.add(park_code)
         return self._rows[park_code]
 
-    def _filed(self, conn: sa.Connection, position: int, event: Any) -> None:
+    def _filed(self, rows: Rows, position: int, event: Any) -> None:
         facts = dated.empty()
         dated.record(facts, event)
         self._new.add(event.park_code)
@@ -127,8 +117,8 @@ class ParkStatus(Projection):
             rectification=None, facts=facts, last_effective_on=event.effective_on,
             last_recorded_at=utc(event.recorded_at))
 
-    def _changed(self, conn: sa.Connection, position: int, event: Any) -> None:
-        row = self._row(conn, event.park_code)
+    def _changed(self, rows: Rows, position: int, event: Any) -> None:
+        row = self._row(rows, event.park_code)
         kind = type(event).__name__
         change: dict[str, Any] = {
             "version": event.originator_version, "last_recorded_at": utc(event.recorded_at),

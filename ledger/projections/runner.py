@@ -1,20 +1,29 @@
 """Running the read models: tracking positions, exactly-once catch-up, rebuild and the worker.
 
 Every read model keeps, in `rm_position`, the global notification id of the last event it
-applied. A catch-up batch locks those rows, applies the next events to each read model whose
-position is behind, and moves the positions forward, all in one transaction: a crash between
-batches leaves rows and position consistent, so nothing is counted twice or skipped. The lock
-(`SELECT ... FOR UPDATE` on PostgreSQL; on SQLite, which has one writer at a time, an `UPDATE
-... RETURNING` that takes the write lock as it reads) makes two processes wait for each other
-instead of applying an event twice. A read model may
-load the rows a batch touches at once (`prepare`), keep them in memory during the batch
-(`begin` .. `flush`) and write them in bulk: the lock on its
-position row means only one batch of a read model runs at a time, across threads and processes.
+applied, and moves it in the same transaction as its rows: nothing is counted twice or skipped.
+
+A command's events are applied in the transaction that stores them (`in_transaction`, called
+by the event recorder once the events have their log positions): one statement moves every
+position that stands at the last event stored before them, and those read models apply the
+events; rows and events commit together. A read model that stands elsewhere (it lags, or is
+being rebuilt) is left alone there and caught up from the log after the commit. A fault of a
+read model rolls that transaction back; the events are then saved alone, and the read models
+catch up from the log: a command is never refused for a fault of a read model.
+
+A catch-up batch locks the position rows (`SELECT ... FOR UPDATE` on PostgreSQL; on SQLite,
+which has one writer at a time, an `UPDATE ... RETURNING` that takes the write lock as it
+reads), applies the next events to each read model whose position is behind, and moves the
+positions forward: two processes wait for each other instead of applying an event twice.
+A read model loads the rows a batch touches at once (`prepare`), keeps them in memory during the
+batch (`begin` .. `flush`) and writes them in bulk, through `Rows` (ledger/projections/rows.py).
+Within a process, batches run one at a time (`lock`); across processes the positions decide.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,6 +38,8 @@ from tqdm import tqdm
 
 from ledger.domain.errors import ValidationError
 from ledger.domain.park import Park
+from ledger.projections.rows import Dialect, Rows, Statement
+from ledger.recorders import RollBack
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -40,26 +51,11 @@ POSITIONS = sa.Table(
     sa.Column("name", sa.String(40), primary_key=True),
     sa.Column("position", sa.BigInteger, nullable=False),
 )
-_NAMES = POSITIONS.c.name.in_(sa.bindparam("names", expanding=True))
-_LOCK = {  # by "is this SQLite": the positions, locked until the transaction ends
-    # A write takes SQLite's single write lock as it reads the positions.
-    True: POSITIONS.update().where(_NAMES).values(position=POSITIONS.c.position)
-    .returning(POSITIONS.c.name, POSITIONS.c.position),
-    False: sa.select(POSITIONS.c.name, POSITIONS.c.position).where(_NAMES)
-    .order_by(POSITIONS.c.name).with_for_update(),
-}
-_ADVANCE = (POSITIONS.update()  # move the positions that stand at `expected` to `last`
-            .where(_NAMES, POSITIONS.c.position == sa.bindparam("expected"))
-            .values(position=sa.bindparam("last")).returning(POSITIONS.c.name))
 BATCH_SIZE = 500
-
-
-class _Elsewhere(Exception):
-    """Some read models stood elsewhere: roll back what the attempt changed."""
 SETUP_LOCK = 7318002  # PostgreSQL advisory lock id: several processes may start at once
 FEN = Decimal("0.01")
 
-Handler = Callable[[sa.Connection, int, Any], None]
+Handler = Callable[[Rows, int, Any], None]
 
 
 class Projection:
@@ -67,8 +63,8 @@ class Projection:
 
     A read model may keep rows in memory from one batch to the next (`known`): the runner tells
     it, before each batch, whether its position is still the one this process's last batch
-    left (`forget` otherwise): then no other process or thread has written its tables since,
-    and the kept rows are exactly what the tables hold.
+    left (`forget` otherwise): then no other process has written its tables since, and the kept
+    rows are exactly what the tables hold.
     """
 
     name: ClassVar[str]
@@ -83,20 +79,20 @@ class Projection:
         """Event class name -> method; events not named here are ignored (position still moves)."""
         raise NotImplementedError
 
-    def begin(self, conn: sa.Connection) -> None:
+    def begin(self, rows: Rows) -> None:
         """A batch starts (in its own transaction): reset what is kept for one batch only."""
 
-    def prepare(self, conn: sa.Connection, events: list[tuple[int, Park.Event]]) -> None:
+    def prepare(self, rows: Rows, events: list[tuple[int, Park.Event]]) -> None:
         """Before a batch's events are applied (after `begin`): load, in a few statements, the
         rows these events will touch. `events` are the ones this read model has not seen."""
 
-    def flush(self, conn: sa.Connection) -> None:
+    def flush(self, rows: Rows) -> None:
         """A batch ends: write what was kept in memory, in the batch's transaction."""
 
-    def apply(self, conn: sa.Connection, position: int, event: Park.Event) -> None:
+    def apply(self, rows: Rows, position: int, event: Park.Event) -> None:
         handler = self._handlers.get(type(event).__name__)
         if handler is not None:
-            handler(conn, position, event)
+            handler(rows, position, event)
 
     @property
     def _handlers(self) -> dict[str, Handler]:
@@ -107,15 +103,21 @@ class Projection:
 
 
 class Projections:
-    """The read models of one ledger, kept current after each command or by a worker."""
+    """The read models of one ledger, kept current by each command or by a worker."""
 
     def __init__(self, ledger: Ledger, projections: Sequence[Projection] | None = None) -> None:
         self.ledger = ledger
         self.engine = ledger.read_model_engine
+        self.dialect = Dialect(self.engine.dialect)
         if projections is None:
             from ledger.projections import all_projections
             projections = all_projections()
         self.projections = {p.name: p for p in projections}
+        # One batch at a time in this process: rows kept between batches are shared by threads.
+        self.lock = threading.RLock()
+        self._deferred = 0  # inside `deferred()`: commands leave the read models alone
+        self._pending: list[Projection] = []  # applied in a transaction not yet committed
+        self._through = 0  # every read model stands at least here (as this process last saw)
         stale = self.ensure_tables()
         if stale:
             self.catch_up(stale)
@@ -168,6 +170,87 @@ class Projections:
             rows = conn.execute(sa.select(POSITIONS.c.name, POSITIONS.c.position))
             return {name: pos for name, pos in rows if name in self.projections}
 
+    # ----------------------------------------------------------- in the events' transaction
+
+    def in_transaction(self, events: Sequence[Any]
+                       ) -> Callable[[Any, Sequence[int]], None] | None:
+        """What the event recorder calls, inside the transaction that stores `events`, with
+        its cursor and the events' log positions (None inside `deferred()`). The caller holds
+        `lock` from then until it calls `committed` or `abandoned`. A read model that fails
+        there rolls the transaction back (`RollBack`): the caller saves the events alone."""
+        if self._deferred:
+            return None
+
+        def apply(cursor: Any, ids: Sequence[int]) -> None:
+            batch = [(position, event) for position, event in zip(ids, events, strict=True)
+                     if isinstance(event, Park.Event)]
+            try:
+                self._apply_in_transaction(Rows(self.dialect, cursor), batch, min(ids),
+                                           max(ids))
+            except Exception as error:
+                LOG.exception("read models could not be written with the events; the events "
+                              "are saved alone, the read models catch up from the log")
+                raise RollBack from error
+        return apply
+
+    def _apply_in_transaction(self, rows: Rows, batch: list[tuple[int, Park.Event]],
+                              first: int, last: int) -> None:
+        for projection in self._pending:  # an earlier attempt of this save (a retried insert)
+            projection.forget()
+            projection.known_position = None
+        # Every read model that stands at the last event stored before these moves past them;
+        # only those apply them. This transaction holds the events table's write lock, so no
+        # other event can come in between.
+        moved = dict(rows.fetch(self._advance(list(self.projections.values())),
+                                {"first": first, "last": last}))
+        self._pending = [p for p in self.projections.values() if p.name in moved]
+        self._apply_batch(rows, self._pending, batch, moved, last)
+        rows.sync()  # a statement that failed fails here, not at the commit
+
+    def committed(self) -> None:
+        """The transaction that applied events in hand committed: what was kept is valid."""
+        pending, self._pending = self._pending, []
+        if len(pending) == len(self.projections):
+            self._through = min(p.known_position or 0 for p in pending)
+
+    def abandoned(self) -> None:
+        """The transaction that applied events in hand did not commit: forget its rows."""
+        for projection in self._pending:
+            projection.forget()
+            projection.known_position = None
+        self._pending = []
+
+    def after_command(self, recordings: Sequence[Recording[Any]] = ()) -> None:
+        """The ledger's after-commit hook: catch up the read models that were not written in
+        the transaction of these recordings (they lag, or another process wrote in between).
+        A read model that fails is logged, not raised: the command is already recorded, and
+        reporting it as failed would invite a second, duplicate recording; the read models lag
+        until the next catch-up succeeds (the next command, `ledger worker`, or `ledger
+        rebuild` once the fault is fixed)."""
+        if recordings and self._through >= max(r.notification.id for r in recordings):
+            return
+        try:
+            self.catch_up()
+        except Exception:
+            LOG.exception("read models could not catch up; they lag behind the log")
+
+    def _advance(self, chosen: list[Projection]) -> Statement:
+        """UPDATE the positions that stand at the last event before `first` to `last`."""
+        events, position = self.ledger.database.events_table, self.ledger.database.position
+        names = tuple(sorted(p.name for p in chosen))
+
+        def build() -> sa.ClauseElement:
+            logged: sa.ColumnClause[int] = sa.column(position, sa.BigInteger)
+            before = sa.select(sa.func.coalesce(sa.func.max(logged), 0)).select_from(
+                sa.table(events)).where(logged < sa.bindparam("first", type_=sa.BigInteger))
+            return (POSITIONS.update()
+                    .where(_named(names), POSITIONS.c.position == before.scalar_subquery())
+                    .values(position=sa.bindparam("last", type_=sa.BigInteger))
+                    .returning(POSITIONS.c.name, before.scalar_subquery()))
+        return self.dialect.statement(("advance", names), build)
+
+    # ----------------------------------------------------------- from the log
+
     def catch_up(self, names: Iterable[str] | None = None, batch_size: int = BATCH_SIZE,
                  progress: bool = False) -> int:
         """Apply every event the read models have not seen; return how many events were read."""
@@ -182,8 +265,9 @@ class Projections:
                 start = min(self._positions(chosen).values())
                 batch, last = self.ledger.park_events_page(start, batch_size)
                 if last > start:
-                    with self._transaction(chosen) as conn:
-                        self._apply_batch(conn, chosen, batch, self._lock(conn, chosen), last)
+                    with self.lock, self._transaction(chosen) as rows:
+                        self._apply_batch(rows, chosen, batch, self._lock(rows, chosen), last,
+                                          advance=True)
                 read += len(batch)
                 bar.update(max(0, last - bar.n))
                 if last - start < batch_size:  # the log is exhausted
@@ -191,44 +275,54 @@ class Projections:
                     return read
 
     @contextmanager
-    def _transaction(self, chosen: list[Projection]) -> Iterator[sa.Connection]:
-        """One batch's transaction. Rows a read model keeps between batches are valid only if
-        the batch committed: on any failure they are forgotten."""
+    def _transaction(self, chosen: list[Projection]) -> Iterator[Rows]:
+        """One batch's transaction, on a connection of the read-model engine. Rows a read
+        model keeps between batches are valid only if the batch committed: on any failure
+        they are forgotten."""
+        connection = self.engine.raw_connection()
         try:
-            with self.engine.begin() as conn:
-                yield conn
+            cursor = connection.cursor()
+            yield Rows(self.dialect, cursor)
+            cursor.close()
+            connection.commit()
         except BaseException:
+            connection.rollback()
             for projection in chosen:
                 projection.forget()
                 projection.known_position = None
             raise
+        finally:
+            connection.close()
 
-    def _apply_batch(self, conn: sa.Connection, chosen: list[Projection],
+    def _apply_batch(self, rows: Rows, chosen: list[Projection],
                      batch: list[tuple[int, Park.Event]], positions: dict[str, int],
-                     last: int, moved: bool = False) -> None:
+                     last: int, advance: bool = False) -> None:
         """Apply, under the position lock (`positions`, as it found them), the events each read
         model has not yet seen (another process may have moved a position since the batch was
-        read), and move every position to `last` (unless already `moved` there)."""
+        read), and move every position to `last` (`advance`; else they are moved already)."""
+        low = {p.name: positions[p.name] for p in chosen}
         for projection in chosen:
-            if projection.known_position != positions[projection.name]:
+            if projection.known_position != low[projection.name]:
                 projection.forget()  # another writer has been here since our last batch
             projection.known_position = None  # until this batch commits
-            projection.begin(conn)
-            projection.prepare(conn, [(position, event) for position, event in batch
-                                      if position > positions[projection.name]])
+            projection.begin(rows)
+            projection.prepare(rows, [(position, event) for position, event in batch
+                                      if position > low[projection.name]])
         for position, event in batch:
             for projection in chosen:
-                if position > positions[projection.name]:
-                    projection.apply(conn, position, event)
+                if position > low[projection.name]:
+                    projection.apply(rows, position, event)
         for projection in chosen:
-            projection.flush(conn)
-        behind = [p.name for p in chosen if positions[p.name] < last]
-        if behind and not moved:
-            conn.execute(POSITIONS.update().where(POSITIONS.c.name.in_(behind))
-                         .values(position=last))
+            projection.flush(rows)
+        behind = tuple(sorted(p.name for p in chosen if low[p.name] < last))
+        if behind and advance:
+            rows.execute(self.dialect.statement(("move", behind), lambda: POSITIONS.update()
+                         .where(_named(behind))
+                         .values(position=sa.bindparam("last", type_=sa.BigInteger))),
+                         {"last": last})
         # valid once committed (the caller's transaction forgets them if the commit fails)
         for projection in chosen:
-            projection.known_position = max(last, positions[projection.name])
+            projection.known_position = max(last, low[projection.name])
 
     def _positions(self, chosen: list[Projection]) -> dict[str, int]:
         names = [p.name for p in chosen]
@@ -241,8 +335,12 @@ class Projections:
                 batch_size: int = BATCH_SIZE) -> int:
         """Drop the named read models' tables, create them empty and replay the whole log."""
         chosen = self.select(names)
-        with self._transaction(chosen) as conn:
-            self._lock(conn, chosen)
+        with self.lock, self.engine.begin() as conn:
+            if conn.dialect.name == "sqlite":  # the write lock, as a catch-up batch takes it
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:  # the positions, as a catch-up batch locks them
+                conn.execute(sa.select(POSITIONS.c.name).where(_named(tuple(sorted(
+                    p.name for p in chosen)))).with_for_update())
             for projection in chosen:
                 projection.forget()
                 projection.known_position = None
@@ -272,65 +370,19 @@ class Projections:
                                        key=repr)
                     for projection in self.select(names) for table in projection.tables}
 
-    def after_command(self, recordings: Sequence[Recording[Any]] = ()) -> None:
-        """The ledger's after-commit hook: apply the events just saved, or catch up.
-
-        The saved events are in hand: when every read model stands right before them, they are
-        applied as they are, without reading them back from the log. Otherwise (another
-        process wrote in between, or a read model lags) the log is read from each position.
-        A read model that fails is logged, not raised: the command is already recorded, and
-        reporting it as failed would invite a second, duplicate recording; the read models lag
-        until the next catch-up succeeds (the next command, `ledger worker`, or `ledger
-        rebuild` once the fault is fixed)."""
-        try:
-            if not self._apply_in_hand(recordings):
-                self.catch_up()
-        except Exception:
-            LOG.exception("read models could not catch up; they lag behind the log")
-
-    def _apply_in_hand(self, recordings: Sequence[Recording[Any]]) -> bool:
-        """Apply one save's events if each read model's position is right before them (or
-        already past them); False, having changed nothing, if any read model is elsewhere."""
-        if not recordings:
-            return False
-        ids = [r.notification.id for r in recordings]
-        first, last = min(ids), max(ids)
-        batch = sorted((r.notification.id, r.domain_event) for r in recordings
-                       if isinstance(r.domain_event, Park.Event))
-        chosen = list(self.projections.values())
-        names = sorted(self.projections)
-        try:
-            with self._transaction(chosen) as conn:
-                # Usually every read model stands right before these events: then one statement
-                # both locks the positions and moves them to the end of the save.
-                moved = conn.execute(_ADVANCE, {"names": names, "expected": first - 1,
-                                                "last": last}).scalars().all()
-                if len(moved) == len(names):
-                    self._apply_batch(conn, chosen, batch, dict.fromkeys(names, first - 1),
-                                      last, moved=True)
-                    return True
-                if moved:  # some were moved by mistake: undo, and look again
-                    raise _Elsewhere
-                positions = self._lock(conn, chosen)
-                if any(position < first - 1 or first <= position < last
-                       for position in positions.values()):
-                    return False
-                self._apply_batch(conn, chosen, batch, positions, last)
-        except _Elsewhere:
-            return False
-        return True
-
     @contextmanager
     def deferred(self) -> Iterator[None]:
-        """Inside the block commands skip the catch-up after each save (a bulk import, say);
-        the read models catch up once when it ends."""
+        """Inside the block commands leave the read models alone (a bulk import, say); they
+        catch up once when it ends."""
         callbacks, ours = self.ledger.after_commit, cast(object, self.after_command)
         held = [c for c in callbacks if c == ours]
         for callback in held:
             callbacks.remove(callback)
+        self._deferred += 1
         try:
             yield
         finally:
+            self._deferred -= 1
             callbacks.extend(held)
             self.catch_up()
 
@@ -341,10 +393,20 @@ class Projections:
             self.catch_up()
             sleep(interval)
 
-    def _lock(self, conn: sa.Connection, chosen: list[Projection]) -> dict[str, int]:
-        names = sorted(p.name for p in chosen)
-        return dict(conn.execute(_LOCK[conn.dialect.name == "sqlite"], {"names": names})
-                    .tuples().all())
+    def _lock(self, rows: Rows, chosen: list[Projection]) -> dict[str, int]:
+        """The positions of the chosen read models, locked until the transaction ends."""
+        names = tuple(sorted(p.name for p in chosen))
+        if self.dialect.kind == "sqlite":  # a write takes SQLite's single write lock
+            statement = self.dialect.statement(("lock", names), lambda: POSITIONS.update()
+                                               .where(_named(names))
+                                               .values(position=POSITIONS.c.position)
+                                               .returning(POSITIONS.c.name,
+                                                          POSITIONS.c.position))
+        else:
+            statement = self.dialect.statement(("lock", names), lambda: sa.select(
+                POSITIONS.c.name, POSITIONS.c.position).where(_named(names))
+                .order_by(POSITIONS.c.name).with_for_update())
+        return dict(rows.fetch(statement, {}))
 
     @staticmethod
     def _setup_lock(conn: sa.Connection) -> None:
@@ -355,6 +417,13 @@ class Projections:
 
 
 # ------------------------------------------------------------------------- shared helpers
+
+
+def _named(names: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    """The position rows of these read models (their names bound one by one, so the statement
+    compiles once)."""
+    return POSITIONS.c.name.in_([sa.bindparam(f"name_{i}", value=name)
+                                 for i, name in enumerate(names)])
 
 
 def _outdated(inspector: sa.Inspector, table: sa.Table) -> bool:

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any, cast
 import sqlalchemy as sa
 
 from ledger.domain import rules
+from ledger.projections.rows import Rows
 from ledger.projections.runner import (
     METADATA,
     Handler,
     Projection,
-    chunks,
     to_fen,
     today,
     yuan,
@@ -75,61 +75,47 @@ class Subsidies(Projection):
                 "EntryCorrected": self._corrected,
                 **{kind: self._money for kind in KINDS}}
 
-    def begin(self, conn: sa.Connection) -> None:
+    def begin(self, rows: Rows) -> None:
         self._parks: dict[str, dict[str, Any]] = {}  # parks filed in this batch
         self._entries: dict[tuple[str, int], dict[str, Any] | None] = {}  # None: no such entry
         self._new: set[tuple[str, int]] = set()
         self._dirty: set[tuple[str, int]] = set()
 
-    def prepare(self, conn: sa.Connection, events: list[tuple[int, Any]]) -> None:
-        """Load, in one SELECT, the entries this batch's corrections name."""
+    def prepare(self, rows: Rows, events: list[tuple[int, Any]]) -> None:
+        """Load, in one SELECT, the entries of the parks whose money this batch's corrections
+        name (a park has few), and keep those named."""
         keys = {(event.park_code, event.corrects_version) for _, event in events
                 if type(event).__name__ == "EntryCorrected" and event.field in MONEY_FIELDS}
-        for chunk in chunks(sorted(keys)):
-            # two plain INs, cut to the keys: SQLite reads the whole table for a row-value IN
-            found = conn.execute(sa.select(SUBSIDY_ENTRIES).where(
-                SUBSIDY_ENTRIES.c.park_code.in_({code for code, _ in chunk}),
-                SUBSIDY_ENTRIES.c.version.in_({version for _, version in chunk}))).mappings()
-            for row in found:
-                if (row["park_code"], row["version"]) in keys:
-                    self._entries[(row["park_code"], row["version"])] = dict(row)
-            for key in chunk:
-                self._entries.setdefault(key, None)
+        for row in rows.select(SUBSIDY_ENTRIES, "park_code", {code for code, _ in keys}):
+            if (row["park_code"], row["version"]) in keys:
+                self._entries[(row["park_code"], row["version"])] = row
+        for key in keys:
+            self._entries.setdefault(key, None)
 
-    def flush(self, conn: sa.Connection) -> None:
-        if self._parks:
-            conn.execute(SUBSIDY_PARKS.insert(), list(self._parks.values()))
-        new = [cast(dict[str, Any], self._entries[key]) for key in self._new]
-        if new:
-            conn.execute(SUBSIDY_ENTRIES.insert(), new)
-        old = [{**cast(dict[str, Any], self._entries[key]), "k_code": key[0],
-                "k_version": key[1]} for key in self._dirty - self._new]
-        if old:
-            columns = [c.name for c in SUBSIDY_ENTRIES.columns
-                       if c.name not in ("park_code", "version")]
-            conn.execute(SUBSIDY_ENTRIES.update().where(
-                SUBSIDY_ENTRIES.c.park_code == sa.bindparam("k_code"),
-                SUBSIDY_ENTRIES.c.version == sa.bindparam("k_version"))
-                .values({name: sa.bindparam(name) for name in columns}), old)
-        self.begin(conn)
+    def flush(self, rows: Rows) -> None:
+        rows.insert(SUBSIDY_PARKS, list(self._parks.values()))
+        rows.insert(SUBSIDY_ENTRIES, [cast(dict[str, Any], self._entries[key])
+                                      for key in self._new])
+        rows.update(SUBSIDY_ENTRIES, ("park_code", "version"),
+                    [cast(dict[str, Any], self._entries[key]) for key in self._dirty - self._new])
+        self.begin(rows)
 
-    def _park(self, conn: sa.Connection, code: str, **values: Any) -> None:
+    def _park(self, rows: Rows, code: str, **values: Any) -> None:
         if code in self._parks:
             self._parks[code].update(values)
         else:
-            conn.execute(SUBSIDY_PARKS.update().where(SUBSIDY_PARKS.c.park_code == code)
-                         .values(values))
+            rows.set(SUBSIDY_PARKS, {"park_code": code}, **values)
 
-    def _filed(self, conn: sa.Connection, position: int, event: Any) -> None:
+    def _filed(self, rows: Rows, position: int, event: Any) -> None:
         self._parks[event.park_code] = dict(park_code=event.park_code, name=event.name,
                                             prefecture=event.prefecture, revoked_on=None,
                                             revocation_no=None)
 
-    def _revoked(self, conn: sa.Connection, position: int, event: Any) -> None:
-        self._park(conn, event.park_code, revoked_on=event.effective_on,
+    def _revoked(self, rows: Rows, position: int, event: Any) -> None:
+        self._park(rows, event.park_code, revoked_on=event.effective_on,
                    revocation_no=event.decision_no)
 
-    def _money(self, conn: sa.Connection, position: int, event: Any) -> None:
+    def _money(self, rows: Rows, position: int, event: Any) -> None:
         kind = KINDS[type(event).__name__]
         key = (event.park_code, event.originator_version)
         self._new.add(key)
@@ -139,19 +125,17 @@ class Subsidies(Projection):
             deadline=getattr(event, "deadline", None),
             reference=getattr(event, "voucher_no", None) or event.notice_no, corrected_by=[])
 
-    def _corrected(self, conn: sa.Connection, position: int, event: Any) -> None:
+    def _corrected(self, rows: Rows, position: int, event: Any) -> None:
         if event.corrects_version == 1 and event.field in ("name", "prefecture"):
-            self._park(conn, event.park_code, **{event.field: event.right_value})
+            self._park(rows, event.park_code, **{event.field: event.right_value})
             return
         values = _corrected_columns(event.field, event.right_value)
         if not values:
             return
         key = (event.park_code, event.corrects_version)
         if key not in self._entries:  # not prepared (a caller that skipped `prepare`)
-            found = conn.execute(sa.select(SUBSIDY_ENTRIES).where(
-                SUBSIDY_ENTRIES.c.park_code == key[0],
-                SUBSIDY_ENTRIES.c.version == key[1])).mappings().first()
-            self._entries[key] = None if found is None else dict(found)
+            found = rows.select(SUBSIDY_ENTRIES, "park_code", [key[0]], version=key[1])
+            self._entries[key] = found[0] if found else None
         entry = self._entries[key]
         if entry is not None:
             entry.update(values, corrected_by=[*entry["corrected_by"], event.originator_version])

@@ -12,6 +12,7 @@ from ledger.application import Ledger
 from ledger.domain.errors import ValidationError
 from ledger.integrity import verify
 from ledger.projections import park_status, subsidies
+from ledger.projections.park_status import ParkStatus
 from ledger.projections.runner import POSITIONS, Projections
 from ledger.projections.subsidies import Subsidies
 from tests.builders import CLERK, FINANCE, event_count, filing, to_approved, to_revoked
@@ -80,16 +81,25 @@ def test_rebuild_refuses_an_unknown_read_model(ledger):
 
 
 class FailingSubsidies(Subsidies):
-    """The subsidy read model, crashing once when it meets the event at `fail_at`."""
+    """The subsidy read model, crashing when it meets the event at `fail_at` or the first of
+    type `fail_on` (`times` times)."""
 
-    def __init__(self, fail_at: int) -> None:
+    def __init__(self, fail_at: int = -1, times: int = 1, fail_on: str = "") -> None:
         self.fail_at = fail_at
+        self.fail_on = fail_on
+        self.times = times
 
-    def apply(self, conn, position, event):
-        if position == self.fail_at:
-            self.fail_at = -1
+    def apply(self, rows, position, event):
+        if self.times > 0 and (position == self.fail_at or type(event).__name__ == self.fail_on):
+            self.times -= 1
             raise RuntimeError(f"crash at {position}")
-        super().apply(conn, position, event)
+        super().apply(rows, position, event)
+
+
+def _use(ledger: Ledger, projections: Projections) -> None:
+    """Let these read models follow the ledger's commands instead of its own."""
+    ledger.projections = projections
+    ledger.after_commit[:] = [projections.after_command]
 
 
 def test_catch_up_after_a_crash_in_the_middle_neither_skips_nor_double_counts(ledger):
@@ -213,18 +223,40 @@ def test_a_read_model_with_an_older_table_layout_is_rebuilt_on_start(ledger, con
 
 def test_a_failing_read_model_does_not_fail_the_recorded_command(ledger, caplog):
     to_approved(ledger)
-    broken = Projections(ledger, [FailingSubsidies(fail_at=event_count(ledger) + 1)])
-    ledger.after_commit[:] = [broken.after_command]
+    before = ledger.recorder.max_notification_id()
+    # fails in the command's transaction, and again when caught up after the commit
+    broken = Projections(ledger, [FailingSubsidies(fail_on="SubsidyDisbursed", times=2)])
+    _use(ledger, broken)
 
     result = ledger.disburse_subsidy(FINANCE, park_code="KM-2026-01", effective_on="2026-04-01",
                                      amount_yuan="2000000.00", voucher_no="财-1")
-    behind = broken.positions()["subsidies"]
+    broken_at = broken.positions()["subsidies"]
     broken.catch_up()
 
     assert result["event_type"] == "SubsidyDisbursed"
+    assert "read models could not be written with the events" in caplog.text
     assert "read models could not catch up" in caplog.text
-    assert behind == result["position"] - 1
+    assert broken_at == before < result["position"]  # it lagged until caught up
     assert subsidies.parks(ledger)[0]["disbursed"] == "2000000.00"
+
+
+def test_a_read_model_failing_in_the_transaction_is_caught_up_after_the_events_are_saved(
+        ledger, caplog):
+    to_approved(ledger)
+    broken = Projections(ledger, [ParkStatus(), FailingSubsidies(fail_on="SubsidyDisbursed")])
+    _use(ledger, broken)
+    status_before = park_status.status(ledger, "KM-2026-01")["version"]
+
+    result = ledger.disburse_subsidy(FINANCE, park_code="KM-2026-01", effective_on="2026-04-01",
+                                     amount_yuan="2000000.00", voucher_no="财-1")
+
+    assert result["version"] == status_before + 1  # the event is recorded
+    assert "read models could not be written with the events" in caplog.text
+    # nothing of the rolled-back transaction stayed; the catch-up after the commit wrote it
+    assert set(broken.positions().values()) == {event_count(ledger)}
+    assert park_status.status(ledger, "KM-2026-01")["version"] == result["version"]
+    assert subsidies.parks(ledger)[0]["disbursed"] == "2000000.00"
+    assert verify(ledger.database, ledger.engine).ok
 
 
 class TakingTurns:
@@ -329,3 +361,35 @@ def test_an_index_added_since_a_table_was_made_is_created_on_start(ledger, confi
 
     indexes = {index["name"] for index in sa.inspect(ledger.engine).get_indexes("rm_audit_log")}
     assert "rm_audit_log_prefecture_type" in indexes
+
+
+class ClashingSubsidies(Subsidies):
+    """The subsidy read model, writing a row that is there already when it flushes money."""
+
+    def flush(self, rows):
+        if self._new:  # a money entry: insert its park a second time
+            rows.insert(subsidies.SUBSIDY_PARKS, [{
+                "park_code": "KM-2026-01", "name": "x", "prefecture": "530100",
+                "revoked_on": None, "revocation_no": None}])
+        super().flush(rows)
+
+
+def test_a_statement_of_a_read_model_failing_in_the_database_does_not_fail_the_command(ledger,
+                                                                                      caplog):
+    """On PostgreSQL statements are pipelined: the error must surface before the commit."""
+    to_approved(ledger)
+    before = ledger.recorder.max_notification_id()
+    clashing = Projections(ledger, [ParkStatus(), ClashingSubsidies()])
+    _use(ledger, clashing)
+
+    result = ledger.disburse_subsidy(FINANCE, park_code="KM-2026-01", effective_on="2026-04-01",
+                                     amount_yuan="2000000.00", voucher_no="财-1")
+
+    assert result["event_type"] == "SubsidyDisbursed"
+    assert "read models could not be written with the events" in caplog.text
+    assert ledger.park("KM-2026-01")["subsidy"]["disbursed"] == "2000000.00"
+    # nothing of the rolled-back transaction stayed; the catch-up clashes again (its batch,
+    # both read models, is rolled back), so both lag until the fault is mended
+    assert park_status.status(ledger, "KM-2026-01")["version"] == result["version"] - 1
+    assert set(clashing.positions().values()) == {before}
+    assert verify(ledger.database, ledger.engine).ok

@@ -1,0 +1,180 @@
+"""Read-model rows written on a driver cursor, with statements SQLAlchemy compiled once.
+
+A command's read-model rows are written in the very transaction that stores its events: the
+event recorder hands over its own cursor (ledger/recorders.py), which is a DBAPI cursor, not a
+SQLAlchemy connection. So read models write through `Rows`: each statement is built from the
+table's SQLAlchemy definition and compiled by the dialect of our engine once, and every value
+goes through its column type's own bind processor on the way in and result processor on the
+way out. Rows written here read back through SQLAlchemy exactly as if SQLAlchemy had written
+them (a SQLite DATETIME keeps SQLAlchemy's text layout, a JSON `None` is JSON `null`, ...).
+Catch-up and rebuild write through `Rows` as well, on a connection of the read-model engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, cast
+
+import sqlalchemy as sa
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Processor = Callable[[Any], Any] | None
+
+
+class Statement:
+    """One compiled statement: its SQL, and how to turn named values into its parameters
+    (a parameter not given takes the value it was built with)."""
+
+    def __init__(self, dialect: sa.Dialect, statement: sa.ClauseElement,
+                 column_keys: Sequence[str] | None = None) -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect,
+                                                       column_keys=column_keys))
+        self.sql = str(compiled)
+        if "POSTCOMPILE" in self.sql:
+            raise ValueError("an expanding parameter (a list) cannot be compiled once")
+        self.positional = bool(dialect.positional)
+        binds = {name: bind for bind, name in compiled.bind_names.items()}
+        names = list(compiled.positiontup or []) if self.positional else list(binds)
+        # each bound parameter's type, processed as SQLAlchemy would, and its default
+        self.processors: list[tuple[str, Processor, Any]] = [
+            (name, binds[name].type.dialect_impl(dialect).bind_processor(dialect),
+             binds[name].value) for name in names]
+
+    def parameters(self, values: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        if self.positional:
+            return tuple(_processed(values.get(n, d), p) for n, p, d in self.processors)
+        return {n: _processed(values.get(n, d), p) for n, p, d in self.processors}
+
+
+def _processed(value: Any, processor: Processor) -> Any:
+    return value if processor is None else processor(value)
+
+
+class Dialect:
+    """The statements of one database kind, compiled on first use and kept."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.dialect = dialect
+        self.kind = dialect.name
+        self._statements: dict[Any, Statement] = {}
+        self._readers: dict[Any, list[tuple[str, Processor]]] = {}
+
+    def insert(self, table: sa.Table, columns: tuple[str, ...]) -> Statement:
+        key = ("insert", table.name, columns)
+        if key not in self._statements:
+            self._statements[key] = Statement(self.dialect, table.insert(), columns)
+        return self._statements[key]
+
+    def update(self, table: sa.Table, keys: tuple[str, ...],
+               columns: tuple[str, ...]) -> Statement:
+        """UPDATE table SET columns WHERE keys (bound as `key_<name>`)."""
+        cache_key = ("update", table.name, keys, columns)
+        if cache_key not in self._statements:
+            statement = table.update().where(
+                *(table.c[k] == sa.bindparam(f"key_{k}") for k in keys)).values(
+                {c: sa.bindparam(c) for c in columns})
+            self._statements[cache_key] = Statement(self.dialect, statement)
+        return self._statements[cache_key]
+
+    def select(self, table: sa.Table, columns: tuple[str, ...], column: str, count: int,
+               equal: tuple[str, ...]) -> Statement:
+        """SELECT columns WHERE column IN (`count` values bound as `in_<i>`) AND the `equal`
+        columns equal theirs (bound as `eq_<name>`)."""
+        key = ("select", table.name, columns, column, count, equal)
+        if key not in self._statements:
+            checks: list[sa.ColumnElement[bool]] = [
+                table.c[column].in_([sa.bindparam(f"in_{i}") for i in range(count)])]
+            checks += [table.c[c] == sa.bindparam(f"eq_{c}") for c in equal]
+            self._statements[key] = Statement(self.dialect, sa.select(
+                *(table.c[c] for c in columns)).where(*checks))
+        return self._statements[key]
+
+    def statement(self, key: Any, build: Callable[[], sa.ClauseElement]) -> Statement:
+        """Any other statement, built by `build` the first time `key` is asked for."""
+        key = ("other", key)
+        if key not in self._statements:
+            self._statements[key] = Statement(self.dialect, build())
+        return self._statements[key]
+
+    def reader(self, table: sa.Table, columns: tuple[str, ...]) -> list[tuple[str, Processor]]:
+        """Each column's name and result processor."""
+        key = (table.name, columns)
+        if key not in self._readers:
+            self._readers[key] = [
+                (c, table.c[c].type.dialect_impl(self.dialect).result_processor(
+                    self.dialect, None)) for c in columns]
+        return self._readers[key]
+
+
+def _padded(values: list[Any]) -> list[Any]:
+    """Values padded (repeating the last) to a power of two: a few statement shapes serve
+    every count."""
+    size = 1
+    while size < len(values):
+        size *= 2
+    return values + [values[-1]] * (size - len(values))
+
+
+class Rows:
+    """Read-model statements on one DBAPI cursor, inside the caller's transaction."""
+
+    CHUNK = 256  # values per IN list
+
+    def __init__(self, dialect: Dialect, cursor: Any) -> None:
+        self.dialect = dialect
+        self.cursor = cursor
+
+    def sync(self) -> None:
+        """Wait for every statement sent so far, raising the error of any that failed (in
+        PostgreSQL's pipeline mode statements are sent ahead, their results come later)."""
+        if self.dialect.kind == "postgresql":
+            with self.cursor.connection.pipeline() as pipeline:
+                pipeline.sync()
+
+    def execute(self, statement: Statement, values: dict[str, Any]) -> None:
+        self.cursor.execute(statement.sql, statement.parameters(values))
+
+    def fetch(self, statement: Statement, values: dict[str, Any]) -> list[tuple[Any, ...]]:
+        self.cursor.execute(statement.sql, statement.parameters(values))
+        return [tuple(row) for row in self.cursor.fetchall()]
+
+    def insert(self, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+        """INSERT every row (each with the same keys)."""
+        if not rows:
+            return
+        statement = self.dialect.insert(table, tuple(rows[0]))
+        self.cursor.executemany(statement.sql, [statement.parameters(r) for r in rows])
+
+    def update(self, table: sa.Table, keys: tuple[str, ...],
+               rows: Sequence[dict[str, Any]]) -> None:
+        """UPDATE each row by its `keys` columns, setting its other columns (same keys in
+        every row)."""
+        if not rows:
+            return
+        columns = tuple(c for c in rows[0] if c not in keys)
+        statement = self.dialect.update(table, keys, columns)
+        self.cursor.executemany(statement.sql, [
+            statement.parameters({**{f"key_{k}": r[k] for k in keys}, **r}) for r in rows])
+
+    def set(self, table: sa.Table, where: dict[str, Any], **values: Any) -> None:
+        """UPDATE table SET values WHERE the `where` columns equal theirs."""
+        statement = self.dialect.update(table, tuple(where), tuple(values))
+        self.execute(statement, {**{f"key_{k}": v for k, v in where.items()}, **values})
+
+    def select(self, table: sa.Table, column: str, values: Iterable[Any],
+               columns: Sequence[str] | None = None, **equal: Any) -> list[dict[str, Any]]:
+        """The `columns` (default: all) of every row whose `column` is one of `values` and
+        whose `equal` columns equal theirs, as dicts of Python values."""
+        names = tuple(columns or table.columns.keys())
+        reader = self.dialect.reader(table, names)
+        found = []
+        wanted = sorted(set(values))
+        for start in range(0, len(wanted), self.CHUNK):
+            chunk = _padded(wanted[start:start + self.CHUNK])
+            statement = self.dialect.select(table, names, column, len(chunk), tuple(equal))
+            params = {**{f"in_{i}": v for i, v in enumerate(chunk)},
+                      **{f"eq_{c}": v for c, v in equal.items()}}
+            for row in self.fetch(statement, params):
+                found.append({name: value if p is None or value is None else p(value)
+                              for (name, p), value in zip(reader, row, strict=True)})
+        return found
