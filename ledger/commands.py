@@ -6,6 +6,7 @@ They check syntax only (types, required fields, codes, unknown fields); rules li
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -269,8 +270,20 @@ _ACTOR = ActorSchema()  # marshmallow schemas keep no state between loads: one s
 
 def load_actor(payload: Any) -> dict[str, str]:
     """An actor {user, role, organisation}, as `ledger import` takes it per line."""
+    if isinstance(payload, dict) and all(type(v) is str for v in payload.values()):
+        # every line of an import names one of a few actors: each is checked once
+        return dict(_checked_actor(tuple(sorted(payload.items()))))
+    return dict(_load_actor(payload if isinstance(payload, dict) else {}))
+
+
+@functools.lru_cache(maxsize=256)
+def _checked_actor(items: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    return _load_actor(dict(items))
+
+
+def _load_actor(payload: dict[str, Any]) -> dict[str, str]:
     try:
-        return dict(_ACTOR.load(payload if isinstance(payload, dict) else {}))
+        return dict(_ACTOR.load(payload))
     except SchemaError as error:
         field, message = _first_message(_normalized(error))
         raise ValidationError(f"actor.{field}", message) from None

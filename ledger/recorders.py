@@ -30,7 +30,6 @@ from eventsourcing.sqlite import (
 )
 from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
-from psycopg.sql import SQL, Identifier
 
 from ledger.storage import sqlite_pragmas
 
@@ -105,10 +104,6 @@ class PostgresRecorder(PostgresApplicationRecorder):
         callback: InTransaction | None = kwargs.get(KEYWORD)
         if callback is not None and ids:
             with curs.connection.cursor(row_factory=tuple_row) as cursor:
-                # the library names its tables with their schema; the callback's tables are
-                # found on the search path, as on the ledger's own connections
-                cursor.execute(SQL("SET LOCAL search_path TO {}").format(
-                    Identifier(self.datastore.schema)))
                 callback(cursor, ids)
         return ids
 

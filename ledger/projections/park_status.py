@@ -81,7 +81,7 @@ class ParkStatus(Projection):
     def begin(self, rows: Rows) -> None:
         if "_rows" not in self.__dict__ or len(self._rows) > self.KEEP_AT_MOST:
             self.forget()
-        self._touched: set[str] = set()  # parks this batch changed
+        self._changed_columns: dict[str, set[str]] = {}  # park -> columns this batch changed
         self._new: set[str] = set()
 
     def prepare(self, rows: Rows, events: list[tuple[int, Any]]) -> None:
@@ -92,22 +92,28 @@ class ParkStatus(Projection):
             self._rows[row["park_code"]] = row
 
     def flush(self, rows: Rows) -> None:
-        rows.insert(PARK_STATUS, [self._rows[code] for code in self._touched & self._new])
-        rows.update(PARK_STATUS, ("park_code",),
-                    [self._rows[code] for code in self._touched - self._new])
-        self._touched, self._new = set(), set()
+        """Insert the new rows; update, in the others, only the columns that changed (one
+        statement per set of columns)."""
+        rows.insert(PARK_STATUS, [self._rows[code] for code in self._new])
+        by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for code, columns in self._changed_columns.items():
+            if code not in self._new:
+                row = self._rows[code]
+                by_columns.setdefault(tuple(sorted(columns)), []).append(
+                    {"park_code": code, **{c: row[c] for c in columns}})
+        for changes in by_columns.values():
+            rows.update(PARK_STATUS, ("park_code",), changes)
+        self._changed_columns, self._new = {}, set()
 
     def _row(self, rows: Rows, park_code: str) -> dict[str, Any]:
         if park_code not in self._rows:
             (self._rows[park_code],) = rows.select(PARK_STATUS, "park_code", [park_code])
-        self._touched.add(park_code)
         return self._rows[park_code]
 
     def _filed(self, rows: Rows, position: int, event: Any) -> None:
         facts = dated.empty()
         dated.record(facts, event)
         self._new.add(event.park_code)
-        self._touched.add(event.park_code)
         self._rows[event.park_code] = dict(
             {column.name: None for column in PARK_STATUS.columns},
             park_code=event.park_code, name=event.name, prefecture=event.prefecture,
@@ -125,7 +131,8 @@ class ParkStatus(Projection):
             "last_effective_on": max(row["last_effective_on"], event.effective_on)}
         if kind in STATUS_OF:
             change["status"] = STATUS_OF[kind]
-        dated.record(row["facts"], event)
+        if dated.record(row["facts"], event):
+            change["facts"] = row["facts"]
         for field, column in SHOWN.get(kind, {}).items():
             change[column] = getattr(event, field)
             change["sources"] = {**row["sources"], column: event.originator_version}
@@ -144,6 +151,7 @@ class ParkStatus(Projection):
         elif kind == "EntryCorrected":
             change.update(_corrected(row, event))
         row.update(change)
+        self._changed_columns.setdefault(event.park_code, set()).update(change)
 
 
 def _corrected(row: dict[str, Any], event: Any) -> dict[str, Any]:

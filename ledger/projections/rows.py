@@ -3,10 +3,12 @@
 A command's read-model rows are written in the very transaction that stores its events: the
 event recorder hands over its own cursor (ledger/recorders.py), which is a DBAPI cursor, not a
 SQLAlchemy connection. So read models write through `Rows`: each statement is built from the
-table's SQLAlchemy definition and compiled by the dialect of our engine once, and every value
-goes through its column type's own bind processor on the way in and result processor on the
-way out. Rows written here read back through SQLAlchemy exactly as if SQLAlchemy had written
-them (a SQLite DATETIME keeps SQLAlchemy's text layout, a JSON `None` is JSON `null`, ...).
+table's SQLAlchemy definition and compiled once by the dialect of our engine (positional
+parameters; table names with their PostgreSQL schema, which the library's connections do not
+search), and every value goes through its column type's own bind processor on the way in and
+result processor on the way out. Rows written here read back through SQLAlchemy exactly as if
+SQLAlchemy had written them (a SQLite DATETIME keeps SQLAlchemy's text layout, a JSON `None`
+is JSON `null`, ...).
 Catch-up and rebuild write through `Rows` as well, on a connection of the read-model engine.
 """
 
@@ -26,24 +28,22 @@ class Statement:
     (a parameter not given takes the value it was built with)."""
 
     def __init__(self, dialect: sa.Dialect, statement: sa.ClauseElement,
-                 column_keys: Sequence[str] | None = None) -> None:
-        compiled = cast(SQLCompiler, statement.compile(dialect=dialect,
-                                                       column_keys=column_keys))
+                 column_keys: Sequence[str] | None = None, schema: str | None = None) -> None:
+        compiled = cast(SQLCompiler, statement.compile(
+            dialect=dialect, column_keys=column_keys,
+            schema_translate_map={None: schema} if schema else None,
+            render_schema_translate=bool(schema)))
         self.sql = str(compiled)
-        if "POSTCOMPILE" in self.sql:
-            raise ValueError("an expanding parameter (a list) cannot be compiled once")
-        self.positional = bool(dialect.positional)
+        if "POSTCOMPILE" in self.sql or not dialect.positional:
+            raise ValueError("statements are compiled once, with positional parameters")
         binds = {name: bind for bind, name in compiled.bind_names.items()}
-        names = list(compiled.positiontup or []) if self.positional else list(binds)
         # each bound parameter's type, processed as SQLAlchemy would, and its default
         self.processors: list[tuple[str, Processor, Any]] = [
             (name, binds[name].type.dialect_impl(dialect).bind_processor(dialect),
-             binds[name].value) for name in names]
+             binds[name].value) for name in compiled.positiontup or []]
 
-    def parameters(self, values: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        if self.positional:
-            return tuple(_processed(values.get(n, d), p) for n, p, d in self.processors)
-        return {n: _processed(values.get(n, d), p) for n, p, d in self.processors}
+    def parameters(self, values: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(_processed(values.get(n, d), p) for n, p, d in self.processors)
 
 
 def _processed(value: Any, processor: Processor) -> Any:
@@ -51,18 +51,23 @@ def _processed(value: Any, processor: Processor) -> Any:
 
 
 class Dialect:
-    """The statements of one database kind, compiled on first use and kept."""
+    """The statements of one database (kind and PostgreSQL schema), compiled on first use and
+    kept."""
 
-    def __init__(self, dialect: sa.Dialect) -> None:
-        self.dialect = dialect
+    def __init__(self, dialect: sa.Dialect, schema: str | None = None) -> None:
+        # psycopg takes `%s` as well as `%(name)s`: positional, like SQLite's `?`
+        self.dialect = dialect if dialect.positional else \
+            type(dialect)(paramstyle="format")  # type: ignore[call-arg]
         self.kind = dialect.name
+        self.schema = schema
         self._statements: dict[Any, Statement] = {}
         self._readers: dict[Any, list[tuple[str, Processor]]] = {}
 
     def insert(self, table: sa.Table, columns: tuple[str, ...]) -> Statement:
         key = ("insert", table.name, columns)
         if key not in self._statements:
-            self._statements[key] = Statement(self.dialect, table.insert(), columns)
+            self._statements[key] = Statement(self.dialect, table.insert(), columns,
+                                              self.schema)
         return self._statements[key]
 
     def update(self, table: sa.Table, keys: tuple[str, ...],
@@ -73,7 +78,8 @@ class Dialect:
             statement = table.update().where(
                 *(table.c[k] == sa.bindparam(f"key_{k}") for k in keys)).values(
                 {c: sa.bindparam(c) for c in columns})
-            self._statements[cache_key] = Statement(self.dialect, statement)
+            self._statements[cache_key] = Statement(self.dialect, statement,
+                                                    schema=self.schema)
         return self._statements[cache_key]
 
     def select(self, table: sa.Table, columns: tuple[str, ...], column: str, count: int,
@@ -86,14 +92,14 @@ class Dialect:
                 table.c[column].in_([sa.bindparam(f"in_{i}") for i in range(count)])]
             checks += [table.c[c] == sa.bindparam(f"eq_{c}") for c in equal]
             self._statements[key] = Statement(self.dialect, sa.select(
-                *(table.c[c] for c in columns)).where(*checks))
+                *(table.c[c] for c in columns)).where(*checks), schema=self.schema)
         return self._statements[key]
 
     def statement(self, key: Any, build: Callable[[], sa.ClauseElement]) -> Statement:
         """Any other statement, built by `build` the first time `key` is asked for."""
         key = ("other", key)
         if key not in self._statements:
-            self._statements[key] = Statement(self.dialect, build())
+            self._statements[key] = Statement(self.dialect, build(), schema=self.schema)
         return self._statements[key]
 
     def reader(self, table: sa.Table, columns: tuple[str, ...]) -> list[tuple[str, Processor]]:
@@ -126,10 +132,11 @@ class Rows:
 
     def sync(self) -> None:
         """Wait for every statement sent so far, raising the error of any that failed (in
-        PostgreSQL's pipeline mode statements are sent ahead, their results come later)."""
+        PostgreSQL's pipeline mode statements are sent ahead, their results come later, in
+        order: the answer to one more statement is one round trip)."""
         if self.dialect.kind == "postgresql":
-            with self.cursor.connection.pipeline() as pipeline:
-                pipeline.sync()
+            self.cursor.execute("SELECT 1")
+            self.cursor.fetchall()
 
     def execute(self, statement: Statement, values: dict[str, Any]) -> None:
         self.cursor.execute(statement.sql, statement.parameters(values))

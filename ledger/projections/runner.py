@@ -58,6 +58,11 @@ FEN = Decimal("0.01")
 Handler = Callable[[Rows, int, Any], None]
 
 
+class _Overtaken(Exception):
+    """A read model's position is not where this process left it (another process rebuilt
+    it, say): the rows written on that assumption must be rolled back."""
+
+
 class Projection:
     """One read model: its tables and what each kind of event does to them.
 
@@ -108,7 +113,8 @@ class Projections:
     def __init__(self, ledger: Ledger, projections: Sequence[Projection] | None = None) -> None:
         self.ledger = ledger
         self.engine = ledger.read_model_engine
-        self.dialect = Dialect(self.engine.dialect)
+        db = ledger.database
+        self.dialect = Dialect(self.engine.dialect, db.schema if db.kind == "postgresql" else None)
         if projections is None:
             from ledger.projections import all_projections
             projections = all_projections()
@@ -187,6 +193,9 @@ class Projections:
             try:
                 self._apply_in_transaction(Rows(self.dialect, cursor), batch, min(ids),
                                            max(ids))
+            except _Overtaken as error:
+                LOG.info("%s: the events are saved alone, the read models catch up", error)
+                raise RollBack from error
             except Exception as error:
                 LOG.exception("read models could not be written with the events; the events "
                               "are saved alone, the read models catch up from the log")
@@ -195,15 +204,28 @@ class Projections:
 
     def _apply_in_transaction(self, rows: Rows, batch: list[tuple[int, Park.Event]],
                               first: int, last: int) -> None:
+        """Move every position that stands at the last event stored before these past them,
+        and apply them to those read models. This transaction holds the events table's write
+        lock, so no other event can come in between."""
         for projection in self._pending:  # an earlier attempt of this save (a retried insert)
             projection.forget()
             projection.known_position = None
-        # Every read model that stands at the last event stored before these moves past them;
-        # only those apply them. This transaction holds the events table's write lock, so no
-        # other event can come in between.
-        moved = dict(rows.fetch(self._advance(list(self.projections.values())),
-                                {"first": first, "last": last}))
-        self._pending = [p for p in self.projections.values() if p.name in moved]
+        chosen = list(self.projections.values())
+        advance = self._advance(chosen)
+        values = {"first": first, "last": last}
+        if all(p.known_position == first - 1 for p in chosen):
+            # This process applied the event right before these itself: its kept rows are
+            # current. Write first and move the positions last, so that on PostgreSQL the one
+            # answer needed (which positions moved) is also the one wait for all the writes.
+            self._pending = chosen
+            self._apply_batch(rows, chosen, batch, dict.fromkeys(
+                (p.name for p in chosen), first - 1), last)
+            moved = dict(rows.fetch(advance, values))
+            if moved != dict.fromkeys((p.name for p in chosen), first - 1):
+                raise _Overtaken(f"read models were moved by another process ({moved})")
+            return
+        moved = dict(rows.fetch(advance, values))
+        self._pending = [p for p in chosen if p.name in moved]
         self._apply_batch(rows, self._pending, batch, moved, last)
         rows.sync()  # a statement that failed fails here, not at the commit
 
@@ -242,7 +264,8 @@ class Projections:
         def build() -> sa.ClauseElement:
             logged: sa.ColumnClause[int] = sa.column(position, sa.BigInteger)
             before = sa.select(sa.func.coalesce(sa.func.max(logged), 0)).select_from(
-                sa.table(events)).where(logged < sa.bindparam("first", type_=sa.BigInteger))
+                sa.table(events, schema=self.dialect.schema)).where(
+                logged < sa.bindparam("first", type_=sa.BigInteger))
             return (POSITIONS.update()
                     .where(_named(names), POSITIONS.c.position == before.scalar_subquery())
                     .values(position=sa.bindparam("last", type_=sa.BigInteger))
