@@ -41,6 +41,20 @@ def plain(value: Any) -> Any:
     return value
 
 
+def plain_default(value: Any) -> Any:
+    """`plain` for the values `json.dumps` does not write itself (its `default`): the same
+    text as `json.dumps(plain(x))`, in one pass of the C encoder."""
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, UUID):
+        return value.hex
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
 def unwrap_stored(value: Any) -> Any:
     """Stored JSON with eventsourcing's `{"_type_": T, "_data_": X}` wrappers replaced by X."""
     if isinstance(value, dict):

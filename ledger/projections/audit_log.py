@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ledger.application import event_record
+from ledger.application import event_record, event_record_json
 from ledger.domain.park import Park
-from ledger.projections.rows import Rows
+from ledger.projections.rows import Raw, Rows
 from ledger.projections.runner import (
     METADATA,
     Handler,
@@ -92,7 +92,7 @@ class AuditLog(Projection):
         self._rows = []
 
     def _any(self, rows: Rows, position: int, event: Park.Event) -> None:
-        record = event_record(event, position)
+        record = event_record_json(event, position)
         self._rows.append(dict(
             position=position, park_code=event.park_code, version=event.originator_version,
             event_type=type(event).__name__, prefecture=self._prefecture(rows, event),
@@ -100,7 +100,7 @@ class AuditLog(Projection):
             actor_user=event.actor["user"], actor_role=event.actor["role"],
             actor_organisation=event.actor["organisation"], flag_count=len(event.flags),
             corrects_version=getattr(event, "corrects_version", None),
-            search_text=_search_text(record), record=record))
+            search_text=_search_text(event, position, record), record=Raw(record)))
         if isinstance(event, Park.EntryCorrected) and event.corrects_version == 1 and \
                 event.field == "prefecture":
             self._move_park(rows, event.park_code, event.right_value)
@@ -124,11 +124,14 @@ class AuditLog(Projection):
         self._prefectures[park_code] = prefecture
 
 
-def _search_text(record: dict[str, Any]) -> str:
-    fields = record["fields"]
-    visible = record if "objector" not in fields else {
-        **record, "fields": {k: v for k, v in fields.items() if k != "objector"}}
-    return json.dumps(visible, ensure_ascii=False, sort_keys=True).lower()
+def _search_text(event: Park.Event, position: int, record_json: str) -> str:
+    """What the text filter searches: the record in lower case, without the protected
+    objector."""
+    if "objector" not in vars(event):
+        return record_json.lower()
+    record = event_record(event, position)
+    record["fields"] = {k: v for k, v in record["fields"].items() if k != "objector"}
+    return json.dumps(record, ensure_ascii=False, sort_keys=True).lower()
 
 
 # ------------------------------------------------------------------------- queries

@@ -14,6 +14,7 @@ Catch-up and rebuild write through `Rows` as well, on a connection of the read-m
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
@@ -21,6 +22,16 @@ import sqlalchemy as sa
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any] | None
+
+
+class Raw:
+    """A value already as the column stores it (JSON text written by the caller, say): passed
+    to the driver as it is, past the column type's bind processor."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
 class Statement:
@@ -37,17 +48,26 @@ class Statement:
         if "POSTCOMPILE" in self.sql or not dialect.positional:
             raise ValueError("statements are compiled once, with positional parameters")
         binds = {name: bind for bind, name in compiled.bind_names.items()}
+        names = list(compiled.positiontup or [])
         # each bound parameter's type, processed as SQLAlchemy would, and its default
         self.processors: list[tuple[str, Processor, Any]] = [
             (name, binds[name].type.dialect_impl(dialect).bind_processor(dialect),
-             binds[name].value) for name in compiled.positiontup or []]
+             binds[name].value) for name in names]
+        self._defaults = {n: d for n, _, d in self.processors if d is not None}
+        self._get = operator.itemgetter(*names) if len(names) > 1 else \
+            (lambda values: (values[names[0]],)) if names else (lambda values: ())
+        self._process = [(i, p) for i, (_, p, _) in enumerate(self.processors) if p]
 
-    def parameters(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(_processed(values.get(n, d), p) for n, p, d in self.processors)
-
-
-def _processed(value: Any, processor: Processor) -> Any:
-    return value if processor is None else processor(value)
+    def parameters(self, values: dict[str, Any]) -> tuple[Any, ...] | list[Any]:
+        if self._defaults:
+            values = {**self._defaults, **values}
+        if not self._process:
+            return self._get(values)
+        out = list(self._get(values))
+        for i, processor in self._process:
+            value = out[i]
+            out[i] = value.value if type(value) is Raw else processor(value)
+        return out
 
 
 class Dialect:

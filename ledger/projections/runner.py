@@ -52,6 +52,7 @@ POSITIONS = sa.Table(
     sa.Column("position", sa.BigInteger, nullable=False),
 )
 BATCH_SIZE = 500
+REBUILD_BATCH_SIZE = 5000  # events per transaction when a rebuild replays the whole log
 SETUP_LOCK = 7318002  # PostgreSQL advisory lock id: several processes may start at once
 FEN = Decimal("0.01")
 
@@ -279,22 +280,28 @@ class Projections:
         """Apply every event the read models have not seen; return how many events were read."""
         chosen = self.select(names)
         read = 0
-        head = (self.ledger.recorder.max_notification_id() or 0) if progress else 0
-        with tqdm(total=head, unit="event", disable=not progress, desc="catch-up") as bar:
+        recorder = self.ledger.recorder
+        total = (recorder.max_notification_id() or 0) if progress else 0
+        with tqdm(total=total, unit="event", disable=not progress, desc="catch-up") as bar:
             while True:
                 # Read the events before taking the write lock: eventsourcing's SQLite pool
                 # makes a reader wait for a writer, and a writer (another thread's save) waits
                 # for SQLite's lock; holding that lock while reading would deadlock them.
                 start = min(self._positions(chosen).values())
-                batch, last = self.ledger.park_events_page(start, batch_size)
+                head = recorder.max_notification_id() or 0  # all committed before the read
+                batch = self.ledger.park_events_page(start, batch_size)
+                exhausted = len(batch) < batch_size
+                # once the park events are all read, the positions pass the receipts after
+                # them too, up to the head of the log
+                last = max(batch[-1][0] if batch else start, head if exhausted else 0)
                 if last > start:
                     with self.lock, self._transaction(chosen) as rows:
                         self._apply_batch(rows, chosen, batch, self._lock(rows, chosen), last,
                                           advance=True)
                 read += len(batch)
                 bar.update(max(0, last - bar.n))
-                if last - start < batch_size:  # the log is exhausted
-                    bar.update(max(0, head - bar.n))
+                if exhausted:
+                    bar.update(max(0, total - bar.n))
                     return read
 
     @contextmanager
@@ -355,9 +362,13 @@ class Projections:
             return dict(rows.tuples().all())
 
     def rebuild(self, names: Iterable[str] | None = None, progress: bool = False,
-                batch_size: int = BATCH_SIZE) -> int:
-        """Drop the named read models' tables, create them empty and replay the whole log."""
+                batch_size: int = REBUILD_BATCH_SIZE) -> int:
+        """Drop the named read models' tables, create them empty and replay the whole log.
+
+        The tables are filled before their secondary indexes exist, which are then built
+        from the full tables (a sort each, instead of one B-tree insert per row and index)."""
         chosen = self.select(names)
+        tables = [t for p in chosen for t in p.tables]
         with self.lock, self.engine.begin() as conn:
             if conn.dialect.name == "sqlite":  # the write lock, as a catch-up batch takes it
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -367,16 +378,23 @@ class Projections:
             for projection in chosen:
                 projection.forget()
                 projection.known_position = None
-                for table in reversed(projection.tables):
-                    table.drop(conn, checkfirst=True)
-                for table in projection.tables:
-                    table.create(conn)
+            for table in reversed(tables):
+                table.drop(conn, checkfirst=True)
+            for table in tables:
+                conn.execute(sa.schema.CreateTable(table))
             conn.execute(POSITIONS.update()
                          .where(POSITIONS.c.name.in_([p.name for p in chosen]))
                          .values(position=0))
-        read = self.catch_up([p.name for p in chosen], batch_size=batch_size,
-                             progress=progress)
-        self._analyze([t for p in chosen for t in p.tables])
+        try:
+            read = self.catch_up([p.name for p in chosen], batch_size=batch_size,
+                                 progress=progress)
+        finally:
+            with self.lock, self.engine.begin() as conn:
+                for table in tables:
+                    for index in table.indexes:
+                        index.create(conn, checkfirst=True)
+        read += self.catch_up([p.name for p in chosen])  # what came in meanwhile
+        self._analyze(tables)
         return read
 
     def _analyze(self, tables: list[sa.Table]) -> None:
