@@ -707,7 +707,7 @@ def _result(park: Park) -> dict[str, Any]:
 
 
 def _body_hash(command: str, actor: dict[str, str], data: dict[str, Any]) -> str:
-    body = plain({"command": command, "actor": actor, **data})
+    body = {"command": command, "actor": actor, **data}
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 

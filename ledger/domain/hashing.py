@@ -67,14 +67,15 @@ def unwrap_stored(value: Any) -> Any:
 
 
 def canonical_json(document: Any) -> bytes:
-    """RFC 8785-compatible canonical JSON for documents of strings, integers, lists and objects."""
-    return json.dumps(document, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+    """RFC 8785-compatible canonical JSON for documents of strings, integers, lists and objects
+    (with string keys); a date, decimal or UUID in it is written as `plain` writes it."""
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=plain_default).encode("utf-8")
 
 
 def event_hash(*, originator_id: UUID, version: int, topic: str, state: Mapping[str, Any]) -> str:
     """SHA-256 of one event: its stream, version, topic and every state field except `hash`."""
-    body = {k: v for k, v in plain(state).items() if k != "hash"}
+    body = {k: v for k, v in state.items() if k != "hash"}
     document = {"id": str(originator_id), "version": version, "topic": topic, "state": body}
     return hashlib.sha256(canonical_json(document)).hexdigest()
 

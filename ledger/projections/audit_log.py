@@ -76,6 +76,10 @@ class AuditLog(Projection):
     def forget(self) -> None:
         self._prefectures: dict[str, str] = {}  # park -> the prefecture its rows show
 
+    def forget_parks(self, park_codes: set[str]) -> None:
+        for code in park_codes:
+            self._prefectures.pop(code, None)
+
     def begin(self, rows: Rows) -> None:
         if "_prefectures" not in self.__dict__ or len(self._prefectures) > self.KEEP_AT_MOST:
             self.forget()

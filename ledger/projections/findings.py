@@ -83,6 +83,10 @@ class Findings(Projection):
     def forget(self) -> None:
         self._parks: dict[str, dict[str, Any]] = {}  # park -> its FACTS row as stored (or to be)
 
+    def forget_parks(self, park_codes: set[str]) -> None:
+        for code in park_codes:
+            self._parks.pop(code, None)
+
     def begin(self, rows: Rows) -> None:
         if "_parks" not in self.__dict__ or len(self._parks) > self.KEEP_AT_MOST:
             self.forget()

@@ -78,6 +78,10 @@ class ParkStatus(Projection):
     def forget(self) -> None:
         self._rows: dict[str, dict[str, Any]] = {}  # park -> its row as stored (or to be)
 
+    def forget_parks(self, park_codes: set[str]) -> None:
+        for code in park_codes:
+            self._rows.pop(code, None)
+
     def begin(self, rows: Rows) -> None:
         if "_rows" not in self.__dict__ or len(self._rows) > self.KEEP_AT_MOST:
             self.forget()

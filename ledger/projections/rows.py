@@ -141,6 +141,18 @@ def _padded(values: list[Any]) -> list[Any]:
     return values + [values[-1]] * (size - len(values))
 
 
+class Sent:
+    """A query sent whose rows are read when asked for."""
+
+    def __init__(self, cursor: Any) -> None:
+        self.cursor = cursor
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        found = [tuple(row) for row in self.cursor.fetchall()]
+        self.cursor.close()
+        return found
+
+
 class Rows:
     """Read-model statements on one DBAPI cursor, inside the caller's transaction."""
 
@@ -157,6 +169,19 @@ class Rows:
         if self.dialect.kind == "postgresql":
             self.cursor.execute("SELECT 1")
             self.cursor.fetchall()
+
+    def send(self, statement: Statement, values: dict[str, Any]) -> Sent:
+        """Execute a query on a cursor of its own, to read its rows later (on PostgreSQL the
+        queries sent before a wait share that round trip)."""
+        connection = self.cursor.connection
+        if self.dialect.kind == "sqlite":
+            cursor = connection.cursor()
+            cursor.row_factory = None  # plain tuples
+        else:
+            from psycopg.rows import tuple_row  # noqa: PLC0415 - PostgreSQL's driver
+            cursor = connection.cursor(row_factory=tuple_row)
+        cursor.execute(statement.sql, statement.parameters(values))
+        return Sent(cursor)
 
     def execute(self, statement: Statement, values: dict[str, Any]) -> None:
         self.cursor.execute(statement.sql, statement.parameters(values))

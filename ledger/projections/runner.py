@@ -31,6 +31,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
 from typing import TYPE_CHECKING, Any, ClassVar, cast
+from uuid import UUID
 
 import sqlalchemy as sa
 from eventsourcing.persistence import Recording
@@ -53,6 +54,8 @@ POSITIONS = sa.Table(
 )
 BATCH_SIZE = 500
 REBUILD_BATCH_SIZE = 5000  # events per transaction when a rebuild replays the whole log
+TOUCHED_AT_MOST = 1000  # events of other processes looked through before kept rows are all dropped
+CODES_AT_MOST = 50_000  # parks whose stream ids this process remembers
 SETUP_LOCK = 7318002  # PostgreSQL advisory lock id: several processes may start at once
 FEN = Decimal("0.01")
 
@@ -80,6 +83,10 @@ class Projection:
 
     def forget(self) -> None:
         """Drop every row kept between batches (another writer may have changed the tables)."""
+
+    def forget_parks(self, park_codes: set[str]) -> None:
+        """Drop the rows kept of these parks only (another process wrote events of theirs)."""
+        self.forget()
 
     def handlers(self) -> dict[str, Handler]:
         """Event class name -> method; events not named here are ignored (position still moves)."""
@@ -125,6 +132,7 @@ class Projections:
         self._deferred = 0  # inside `deferred()`: commands leave the read models alone
         self._pending: list[Projection] = []  # applied in a transaction not yet committed
         self._through = 0  # every read model stands at least here (as this process last saw)
+        self._codes: dict[UUID, str] = {}  # stream -> park code, of the events applied here
         stale = self.ensure_tables()
         if stale:
             self.catch_up(stale)
@@ -214,7 +222,8 @@ class Projections:
         chosen = list(self.projections.values())
         advance = self._advance(chosen)
         values = {"first": first, "last": last}
-        if all(p.known_position == first - 1 for p in chosen):
+        known = [p.known_position for p in chosen]
+        if all(k == first - 1 for k in known):
             # This process applied the event right before these itself: its kept rows are
             # current. Write first and move the positions last, so that on PostgreSQL the one
             # answer needed (which positions moved) is also the one wait for all the writes.
@@ -225,10 +234,43 @@ class Projections:
             if moved != dict.fromkeys((p.name for p in chosen), first - 1):
                 raise _Overtaken(f"read models were moved by another process ({moved})")
             return
+        touched = None
+        if None not in known:  # another process wrote since: which parks did it touch?
+            touched = rows.send(self._touched(), {"since": min(cast(list[int], known)),
+                                                  "first": first})
         moved = dict(rows.fetch(advance, values))
         self._pending = [p for p in chosen if p.name in moved]
+        if touched is not None:
+            self._forget_touched(self._pending, [UUID(str(i)) for (i,) in touched.rows()],
+                                 moved)
         self._apply_batch(rows, self._pending, batch, moved, last)
         rows.sync()  # a statement that failed fails here, not at the commit
+
+    def _forget_touched(self, chosen: list[Projection], ids: list[UUID],
+                        positions: dict[str, int]) -> None:
+        """Rows kept between batches stay valid but for those of the parks other processes
+        wrote events of since (their read models are per park): forget only those."""
+        if len(ids) > TOUCHED_AT_MOST:
+            return  # a long way behind: `_apply_batch` forgets everything
+        codes = {self._codes[i] for i in ids if i in self._codes}
+        for projection in chosen:
+            projection.forget_parks(codes)
+            projection.known_position = positions[projection.name]
+
+    def _touched(self) -> Statement:
+        """The streams of the events after `since` and before `first` (at most one more than
+        TOUCHED_AT_MOST)."""
+        db = self.ledger.database
+
+        def build() -> sa.ClauseElement:
+            logged = sa.table(db.events_table, sa.column("originator_id"),
+                              sa.column(db.position, sa.BigInteger), schema=self.dialect.schema)
+            position = logged.c[db.position]
+            return sa.select(logged.c.originator_id).where(
+                position > sa.bindparam("since", type_=sa.BigInteger),
+                position < sa.bindparam("first", type_=sa.BigInteger)).limit(
+                sa.literal_column(str(TOUCHED_AT_MOST + 1)))
+        return self.dialect.statement("touched", build)
 
     def committed(self) -> None:
         """The transaction that applied events in hand committed: what was kept is valid."""
@@ -338,7 +380,13 @@ class Projections:
             projection.begin(rows)
             projection.prepare(rows, [(position, event) for position, event in batch
                                       if position > low[projection.name]])
+        if len(self._codes) > CODES_AT_MOST:  # the parks kept must all be known here
+            self._codes.clear()
+            for projection in self.projections.values():
+                projection.forget()
+                projection.known_position = None
         for position, event in batch:
+            self._codes[event.originator_id] = event.park_code
             for projection in chosen:
                 if position > low[projection.name]:
                     projection.apply(rows, position, event)

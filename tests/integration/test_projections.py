@@ -12,6 +12,7 @@ from ledger.application import Ledger
 from ledger.domain.errors import ValidationError
 from ledger.integrity import verify
 from ledger.projections import park_status, subsidies
+from ledger.projections.audit_log import AuditFilter, search
 from ledger.projections.park_status import ParkStatus
 from ledger.projections.runner import POSITIONS, Projections
 from ledger.projections.subsidies import Subsidies
@@ -393,3 +394,37 @@ def test_a_statement_of_a_read_model_failing_in_the_database_does_not_fail_the_c
     assert park_status.status(ledger, "KM-2026-01")["version"] == result["version"] - 1
     assert set(clashing.positions().values()) == {before}
     assert verify(ledger.database, ledger.engine).ok
+
+
+def test_rows_kept_of_parks_another_process_wrote_to_are_read_again(ledger, config, clock):
+    """Each process keeps read-model rows between commands; when another process has written
+    since, the rows of the parks it wrote to are stale, and must be read again."""
+    other = Ledger(config, clock=clock)
+    try:
+        ledger.file_application(CLERK, **filing("KM-2026-01"))
+        other.file_application(CLERK, **filing("QJ-2026-01", prefecture="530300"))
+        ledger.supplement_materials(CLERK, park_code="KM-2026-01", effective_on="2026-05-01",
+                                    note="补充材料")
+        other.correct_entry(CLERK, park_code="KM-2026-01", effective_on="2026-05-20",
+                            corrects_version=1, field="prefecture", wrong_value="530100",
+                            right_value="530400", reason="州市填错")
+        other.supplement_materials(CLERK, park_code="QJ-2026-01", effective_on="2026-05-02",
+                                   note="补充材料")
+        # this process kept KM's rows from before the other's correction (its prefecture,
+        # its last effective date): they must not be used
+        ledger.supplement_materials(CLERK, park_code="KM-2026-01", effective_on="2026-05-10",
+                                    note="再补充")
+        ledger.supplement_materials(CLERK, park_code="QJ-2026-01", effective_on="2026-05-03",
+                                    note="再补充")
+    finally:
+        other.close()
+    incremental = ledger.projections.dump()
+    status = park_status.status(ledger, "KM-2026-01")
+
+    ledger.projections.rebuild()
+
+    assert ledger.projections.dump() == incremental
+    assert (status["prefecture"], status["last_effective_on"]) == ("530400", "2026-05-20")
+    assert {e["prefecture"] for e in search(ledger, AuditFilter(park_code="KM-2026-01"))[
+        "entries"]} == {"530400"}
+    assert set(ledger.projections.positions().values()) == {event_count(ledger)}
