@@ -3,8 +3,10 @@ our own tables, and the triggers that make the event tables append-only."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import sqlalchemy as sa
@@ -12,6 +14,7 @@ import sqlalchemy as sa
 from ledger.domain.errors import ValidationError
 
 APP_NAME = "ParkLedger"
+REST_BEFORE_PING = 2.0  # seconds in the pool after which a connection is pinged before use
 
 
 @dataclass(frozen=True)
@@ -94,11 +97,13 @@ class Database:
         options = f"-c search_path={self.schema}"
         if rebuildable:
             options += " -c synchronous_commit=off"
+        engine = sa.create_engine(url, connect_args={"options": options})
         # A read-model batch that meets a dead pooled connection fails, is logged and is
-        # applied by the next catch-up (SQLAlchemy drops the connection): no ping round trip
-        # before every batch. Other work pings first.
-        return sa.create_engine(url, pool_pre_ping=not rebuildable,
-                                connect_args={"options": options})
+        # applied by the next catch-up (SQLAlchemy drops the connection): no ping at all.
+        # Other work pings a connection that rested in the pool, not one in constant use.
+        if not rebuildable:
+            _ping_after_rest(engine)
+        return engine
 
     def ensure_schema(self) -> None:
         """Create the PostgreSQL schema named in the URL, if it is not `public`."""
@@ -110,6 +115,28 @@ class Database:
                 conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
         finally:
             engine.dispose()
+
+
+def _ping_after_rest(engine: sa.Engine) -> None:
+    """SQLAlchemy's pre-ping, for connections that rested in the pool for `REST_BEFORE_PING`
+    seconds: a server restart or a dropped connection shows there, and is answered by a new
+    connection (a `DisconnectionError` on checkout makes the pool try again), while a busy
+    server is not asked one extra round trip per checkout."""
+
+    def rested(_dbapi_connection: Any, record: Any) -> None:
+        record.info["rested_from"] = time.monotonic()
+
+    def ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("rested_from", 0.0) < REST_BEFORE_PING:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:  # gone, or unusable
+            raise sa.exc.DisconnectionError(str(error)) from error
+
+    sa.event.listen(engine, "connect", rested)
+    sa.event.listen(engine, "checkin", rested)
+    sa.event.listen(engine, "checkout", ping)
 
 
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from ledger.application import event_record, park_summary
 from ledger.domain.errors import ParkNotFoundError, ValidationError
 from ledger.domain.park import Park, park_id
-from ledger.projections.audit_log import AUDIT_LOG, corrections
+from ledger.projections.audit_log import AUDIT_LOG, corrections_of
 from ledger.projections.runner import utc
 
 if TYPE_CHECKING:
@@ -56,8 +56,9 @@ def as_known_at(ledger: Ledger, park_code: str, moment: datetime, *, after: int 
     """
     _require_aware(moment, "known_at")
     _require_page(after, limit)
-    known = _known_at(ledger, park_code, moment)
-    page = _known_page(ledger, park_code, known, after, limit)
+    with ledger.engine.connect() as conn:
+        known = _known_at(ledger, conn, park_code, moment)
+        page = _known_page(conn, park_code, known, after, limit)
     last = page[-1]["version"] if page else None
     return {"park_code": park_code, "as_known_at": moment.isoformat(), "version": known.version,
             "state": _known_state(ledger, park_code, known.version), "timeline": page,
@@ -84,7 +85,9 @@ def state_at(ledger: Ledger, park_code: str, moment: Moment) -> dict[str, Any] |
     """The state at a moment: a datetime is read as known at, a date as effective on."""
     if isinstance(moment, datetime):
         _require_aware(moment, "known_at")
-        return _known_state(ledger, park_code, _known_at(ledger, park_code, moment).version)
+        with ledger.engine.connect() as conn:
+            version = _known_at(ledger, conn, park_code, moment).version
+        return _known_state(ledger, park_code, version)
     return as_effective_on(ledger, park_code, moment)["state"]  # type: ignore[no-any-return]
 
 
@@ -143,16 +146,15 @@ class _Known:
     unindexed: list[Park.Event]
 
 
-def _known_at(ledger: Ledger, park_code: str, moment: datetime) -> _Known:
+def _known_at(ledger: Ledger, conn: sa.Connection, park_code: str, moment: datetime) -> _Known:
     """The versions recorded by `moment`: from the audit log, and from the store past the log's
     last row when `moment` is after it (one indexed query that finds nothing when current)."""
     c = AUDIT_LOG.c
     of_park = c.park_code == park_code
-    with ledger.engine.connect() as conn:
-        known, head = conn.execute(sa.select(
-            sa.select(sa.func.max(c.version)).where(of_park, c.recorded_at <= utc(moment))
-            .scalar_subquery(),
-            sa.select(sa.func.max(c.version)).where(of_park).scalar_subquery())).one()
+    known, head = conn.execute(sa.select(
+        sa.select(sa.func.max(c.version)).where(of_park, c.recorded_at <= utc(moment))
+        .scalar_subquery(),
+        sa.select(sa.func.max(c.version)).where(of_park).scalar_subquery())).one()
     known, head = known or 0, head or 0
     if known < head:  # recorded after `moment`: whatever the log lacks is later still
         return _Known(known, known, [])
@@ -163,7 +165,7 @@ def _known_at(ledger: Ledger, park_code: str, moment: datetime) -> _Known:
     return _Known(head + len(unindexed), head, unindexed)
 
 
-def _known_page(ledger: Ledger, park_code: str, known: _Known, after: int,
+def _known_page(conn: sa.Connection, park_code: str, known: _Known, after: int,
                 limit: int) -> list[dict[str, Any]]:
     """Versions after `after` (at most `limit`) as known: each event's record, with the
     corrections recorded by then that name it, in the order they were recorded."""
@@ -175,14 +177,12 @@ def _known_page(ledger: Ledger, park_code: str, known: _Known, after: int,
         if isinstance(event, Park.EntryCorrected):
             later_fixes.setdefault(event.corrects_version, []).append(event.originator_version)
     c = AUDIT_LOG.c
-    with ledger.engine.connect() as conn:
-        rows = conn.execute(sa.select(c.version, c.record).where(
-            c.park_code == park_code, c.version > after, c.version <= min(last, known.indexed))
-            .order_by(c.version)).all()
-        fixes = corrections(conn, [(park_code, version) for version, _ in rows],
-                            up_to=known.version)
+    rows = conn.execute(sa.select(c.version, c.record).where(
+        c.park_code == park_code, c.version > after, c.version <= min(last, known.indexed))
+        .order_by(c.version)).all()
+    fixes = corrections_of(conn, park_code, after, last, up_to=known.version)
     page = [{**_without_position(record),
-             "corrected_by": fixes.get((park_code, version), []) + later_fixes.get(version, [])}
+             "corrected_by": fixes.get(version, []) + later_fixes.get(version, [])}
             for version, record in rows]
     page += [{**event_record(e), "corrected_by": later_fixes.get(e.originator_version, [])}
              for e in known.unindexed if after < e.originator_version <= last]

@@ -266,6 +266,20 @@ def corrections(conn: sa.Connection, entries: list[tuple[str, int]],
     return found
 
 
+def corrections_of(conn: sa.Connection, park_code: str, after: int, last: int,
+                   up_to: int) -> dict[int, list[int]]:
+    """Version -> the versions (up to `up_to`) of the corrections naming it, for the park's
+    versions after `after` up to `last`: one range of the (park, corrects_version) index."""
+    c = AUDIT_LOG.c
+    found: dict[int, list[int]] = {}
+    for target, version in conn.execute(
+            sa.select(c.corrects_version, c.version).where(
+                c.park_code == park_code, c.corrects_version > after,
+                c.corrects_version <= last, c.version <= up_to).order_by(c.version)):
+        found.setdefault(target, []).append(version)
+    return found
+
+
 def version_known_at(ledger: Ledger, park_code: str, moment: datetime) -> int:
     """The park's latest version recorded at or before `moment` (0 if none)."""
     with ledger.engine.connect() as conn:
