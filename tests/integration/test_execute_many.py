@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from eventsourcing.application import Repository
 
 from config import Config
 from ledger.application import Ledger
@@ -180,6 +181,9 @@ def test_a_long_batch_on_one_park_takes_its_snapshots(ledger):
     snapshots = list(ledger.snapshots.get(park_id(CODE)))
     assert [s.originator_version for s in snapshots] == [100]
     assert ledger.park(CODE)["version"] == 151
+    # the snapshot holds the state at version 100, not the one the batch went on to
+    from_events = Repository(event_store=ledger.events).get(park_id(CODE), version=100)
+    assert vars(ledger.repository.get(park_id(CODE), version=100)) == vars(from_events)
 
 
 def test_another_writer_first_makes_each_command_run_alone(ledger, config, clock, monkeypatch):
@@ -190,11 +194,11 @@ def test_another_writer_first_makes_each_command_run_alone(ledger, config, clock
     original_save = ledger.save
     calls = []
 
-    def save_after_another_writer(*objs):
+    def save_after_another_writer(*objs, **kwargs):
         if not calls:
             other.execute(*line("supplement_materials", effective_on="2026-02-03", note="他人"))
         calls.append(objs)
-        return original_save(*objs)
+        return original_save(*objs, **kwargs)
 
     monkeypatch.setattr(ledger, "save", save_after_another_writer)
     outcomes = ledger.execute_many([
