@@ -692,11 +692,15 @@ def event_record(event: Park.Event, position: int | None = None) -> dict[str, An
     return record
 
 
-def event_record_json(event: Park.Event, position: int | None = None) -> str:
+def event_record_json(event: Park.Event, position: int | None = None, *,
+                      without: frozenset[str] = frozenset()) -> str:
     """`event_record(event, position)` as JSON text (keys sorted, characters as they are),
-    written in one pass: what the audit log stores."""
-    return json.dumps(_record_of(event, position), default=plain_default, ensure_ascii=False,
-                      sort_keys=True)
+    written in one pass, leaving out the fields named in `without`: what the audit log
+    stores."""
+    record = _record_of(event, position)
+    if without & record["fields"].keys():
+        record["fields"] = {k: v for k, v in record["fields"].items() if k not in without}
+    return json.dumps(record, default=plain_default, ensure_ascii=False, sort_keys=True)
 
 
 _NOT_RECORDED = frozenset({"originator_id", "originator_version", "timestamp",

@@ -8,6 +8,7 @@ from typing import Any
 
 MASK = "***"
 SEES_PROTECTED = frozenset({"reviewer"})
+PROTECTED_FIELDS = frozenset({"objector"})  # event fields that identify a protected person
 
 
 def sees_protected(role: str | None) -> bool:

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from ledger.application import event_record, park_summary
 from ledger.domain.errors import ParkNotFoundError, ValidationError
 from ledger.domain.park import Park, park_id
-from ledger.projections.audit_log import AUDIT_LOG, corrections_of
+from ledger.projections.audit_log import AUDIT_LOG, corrections_of, stored_record
 from ledger.projections.runner import utc
 
 if TYPE_CHECKING:
@@ -177,13 +177,13 @@ def _known_page(conn: sa.Connection, park_code: str, known: _Known, after: int,
         if isinstance(event, Park.EntryCorrected):
             later_fixes.setdefault(event.corrects_version, []).append(event.originator_version)
     c = AUDIT_LOG.c
-    rows = conn.execute(sa.select(c.version, c.record).where(
+    rows = conn.execute(sa.select(c.version, c.record, c.protected).where(
         c.park_code == park_code, c.version > after, c.version <= min(last, known.indexed))
         .order_by(c.version)).all()
     fixes = corrections_of(conn, park_code, after, last, up_to=known.version)
-    page = [{**_without_position(record),
+    page = [{**_without_position(stored_record(record, protected)),
              "corrected_by": fixes.get(version, []) + later_fixes.get(version, [])}
-            for version, record in rows]
+            for version, record, protected in rows]
     page += [{**event_record(e), "corrected_by": later_fixes.get(e.originator_version, [])}
              for e in known.unindexed if after < e.originator_version <= last]
     return page

@@ -3,21 +3,23 @@
 A corrected entry stays as it was recorded, and so does its row: the corrections that name it
 are found when it is read (`corrected_by`, by each correction's own `corrects_version`), so
 rows are only ever appended (but for a corrected prefecture, which moves the park's rows).
-The objector of an objection is protected: it is left out of the text search, and masked in
-answers unless the caller may see it (the reviewer).
+The objector of an objection is protected: it is kept apart from the record (`protected`), so
+the text filter, which searches the record, never matches it; answers mask it unless the caller
+may see it (the reviewer).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from ledger.application import event_record, event_record_json
+from ledger.application import event_record_json
+from ledger.domain.hashing import plain
 from ledger.domain.park import Park
+from ledger.privacy import PROTECTED_FIELDS
 from ledger.projections.rows import Raw, Rows
 from ledger.projections.runner import (
     METADATA,
@@ -48,8 +50,10 @@ AUDIT_LOG = sa.Table(
     sa.Column("actor_organisation", sa.String(200), nullable=False),
     sa.Column("flag_count", sa.Integer, nullable=False),
     sa.Column("corrects_version", sa.Integer),
-    sa.Column("search_text", sa.Text, nullable=False),
+    # the event record (`event_record`) as JSON text, but for its protected fields, which are
+    # kept in `protected` ({"objector": ...}, or null)
     sa.Column("record", sa.JSON, nullable=False),
+    sa.Column("protected", sa.JSON),
     sa.UniqueConstraint("park_code", "version", name="rm_audit_log_park_version"),
     sa.Index("rm_audit_log_park_recorded", "park_code", "recorded_at"),
     sa.Index("rm_audit_log_park_effective", "park_code", "effective_on"),
@@ -96,7 +100,9 @@ class AuditLog(Projection):
         self._rows = []
 
     def _any(self, rows: Rows, position: int, event: Park.Event) -> None:
-        record = event_record_json(event, position)
+        state = vars(event)
+        protected = {k: plain(state[k]) for k in PROTECTED_FIELDS if k in state} or None
+        record = event_record_json(event, position, without=PROTECTED_FIELDS)
         self._rows.append(dict(
             position=position, park_code=event.park_code, version=event.originator_version,
             event_type=type(event).__name__, prefecture=self._prefecture(rows, event),
@@ -104,7 +110,7 @@ class AuditLog(Projection):
             actor_user=event.actor["user"], actor_role=event.actor["role"],
             actor_organisation=event.actor["organisation"], flag_count=len(event.flags),
             corrects_version=getattr(event, "corrects_version", None),
-            search_text=_search_text(event, position, record), record=Raw(record)))
+            record=Raw(record), protected=protected))
         if isinstance(event, Park.EntryCorrected) and event.corrects_version == 1 and \
                 event.field == "prefecture":
             self._move_park(rows, event.park_code, event.right_value)
@@ -126,16 +132,6 @@ class AuditLog(Projection):
             if row["park_code"] == park_code:
                 row["prefecture"] = prefecture
         self._prefectures[park_code] = prefecture
-
-
-def _search_text(event: Park.Event, position: int, record_json: str) -> str:
-    """What the text filter searches: the record in lower case, without the protected
-    objector."""
-    if "objector" not in vars(event):
-        return record_json.lower()
-    record = event_record(event, position)
-    record["fields"] = {k: v for k, v in record["fields"].items() if k != "objector"}
-    return json.dumps(record, ensure_ascii=False, sort_keys=True).lower()
 
 
 # ------------------------------------------------------------------------- queries
@@ -174,9 +170,9 @@ class AuditFilter:
             checks.append(c.recorded_at >= utc(self.recorded_from))
         if self.recorded_to:
             checks.append(c.recorded_at <= utc(self.recorded_to))
-        if self.text:
+        if self.text:  # the record's JSON text, in any case (SQLite folds ASCII letters only)
             needle = self.text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            checks.append(c.search_text.like(f"%{needle}%", escape="\\"))
+            checks.append(sa.cast(c.record, sa.Text).ilike(f"%{needle}%", escape="\\"))
         return checks
 
 
@@ -236,11 +232,18 @@ def entry(row: Any, corrected_by: list[int], reveal_protected: bool = False
           ) -> dict[str, Any]:
     """One stored row as the API shows it: the event record, its prefecture and the versions
     of the corrections that name it."""
-    record = dict(row["record"])
+    record = stored_record(row["record"], row["protected"])
     if not reveal_protected and "objector" in record["fields"]:
-        record["fields"] = {**record["fields"],
-                            "objector": {k: MASK for k in record["fields"]["objector"]}}
+        record["fields"]["objector"] = {k: MASK for k in record["fields"]["objector"]}
     return {**record, "prefecture": row["prefecture"], "corrected_by": corrected_by}
+
+
+def stored_record(record: dict[str, Any], protected: dict[str, Any] | None) -> dict[str, Any]:
+    """The whole event record (as `event_record` makes it) from a row's record and its
+    protected fields: a copy the caller may change."""
+    record = dict(record)
+    record["fields"] = {**record["fields"], **(protected or {})}
+    return record
 
 
 def corrections(conn: sa.Connection, entries: list[tuple[str, int]],
