@@ -141,6 +141,9 @@ def _padded(values: list[Any]) -> list[Any]:
     return values + [values[-1]] * (size - len(values))
 
 
+COPY_FROM = 50  # rows of one INSERT from which PostgreSQL is sent a COPY instead
+
+
 class Sent:
     """A query sent whose rows are read when asked for."""
 
@@ -191,11 +194,34 @@ class Rows:
         return [tuple(row) for row in self.cursor.fetchall()]
 
     def insert(self, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-        """INSERT every row (each with the same keys)."""
+        """INSERT every row (each with the same keys); many rows on PostgreSQL outside a
+        pipeline (a catch-up or rebuild batch) go in one COPY."""
         if not rows:
             return
         statement = self.dialect.insert(table, tuple(rows[0]))
+        if len(rows) >= COPY_FROM and self._can_copy():
+            self._copy(table, statement, rows)
+            return
         self.cursor.executemany(statement.sql, [statement.parameters(r) for r in rows])
+
+    def _can_copy(self) -> bool:
+        if self.dialect.kind != "postgresql":
+            return False
+        from psycopg import pq  # noqa: PLC0415 - PostgreSQL's driver
+        return bool(self.cursor.connection.pgconn.pipeline_status == pq.PipelineStatus.OFF)
+
+    def _copy(self, table: sa.Table, statement: Statement, rows: Sequence[dict[str, Any]]
+              ) -> None:
+        """The rows through COPY, values processed as for the INSERT (its parameter order is
+        its column order)."""
+        from psycopg import sql  # noqa: PLC0415 - PostgreSQL's driver
+        columns = [name for name, _, _ in statement.processors]
+        query = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(*((self.dialect.schema,) if self.dialect.schema else ()), table.name),
+            sql.SQL(", ").join(map(sql.Identifier, columns)))
+        with self.cursor.copy(query) as copy:
+            for row in rows:
+                copy.write_row(statement.parameters(row))
 
     def update(self, table: sa.Table, keys: tuple[str, ...],
                rows: Sequence[dict[str, Any]]) -> None:

@@ -53,3 +53,15 @@ def test_the_text_filter_finds_any_part_of_a_record_in_any_case_but_not_the_obje
     assert found(objection.park_code.lower()) == found(objection.park_code)
     assert found(name) == set()
     assert found("100%") == found("100\\%") == set()  # LIKE's wildcards are matched as text
+
+
+def test_a_rebuild_writes_in_bulk_exactly_the_rows_the_commands_wrote(ledger):
+    """A rebuild inserts thousands of rows at once (PostgreSQL: one COPY per table and batch);
+    each command inserted its own in its transaction. The rows must be the same."""
+    report = import_commands(ledger, generate("tiny", seed=5))
+    assert report.ok and report.recorded > 200  # more rows than COPY_FROM per table
+    incremental = ledger.projections.dump()
+
+    ledger.projections.rebuild()
+
+    assert ledger.projections.dump() == incremental
