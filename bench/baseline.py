@@ -99,7 +99,7 @@ def read_raw_rows(db: Database, engine: sa.Engine, topic_prefix: str,
                   batch: int = 5000) -> tuple[int, float]:
     """(rows, seconds) to fetch the rows `verify` reads, in the same order and pages, without
     decoding or hashing anything: the database's and driver's share of verify."""
-    position = "rowid" if db.kind == "sqlite" else "notification_id"
+    position = db.position
     query = sa.text(
         f"SELECT {position}, originator_id, originator_version, topic, state "
         f"FROM {db.events_table} WHERE {position} > :after AND topic LIKE :prefix "

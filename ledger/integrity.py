@@ -53,7 +53,7 @@ class Verification:
 def stored_park_events(db: Database, engine: sa.Engine, batch: int = 5000
                        ) -> Iterator[StoredEvent]:
     """Every park event row in global (notification) order, decoded only as JSON."""
-    position = "rowid" if db.kind == "sqlite" else "notification_id"
+    position = db.position
     query = sa.text(
         f"SELECT {position}, originator_id, originator_version, topic, state "
         f"FROM {db.events_table} WHERE {position} > :after AND topic LIKE :prefix "

@@ -28,12 +28,9 @@ def plain(value: Any) -> Any:
         return {str(k): plain(v) for k, v in value.items()}
     if kind is list or kind is tuple:
         return [plain(v) for v in value]
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, UUID):
-        return value.hex
+    text = _text_of(value)
+    if text is not None:
+        return text
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -44,15 +41,23 @@ def plain(value: Any) -> Any:
 def plain_default(value: Any) -> Any:
     """`plain` for the values `json.dumps` does not write itself (its `default`): the same
     text as `json.dumps(plain(x))`, in one pass of the C encoder."""
+    text = _text_of(value)
+    if text is not None:
+        return text
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} is not a JSON value")
+
+
+def _text_of(value: Any) -> str | None:
+    """How a date, time, decimal or UUID is written in JSON (None for anything else)."""
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, UUID):
         return value.hex
-    if isinstance(value, Mapping):
-        return dict(value)
-    raise TypeError(f"{type(value).__name__} is not a JSON value")
+    return None
 
 
 def unwrap_stored(value: Any) -> Any:
