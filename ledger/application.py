@@ -55,7 +55,7 @@ from ledger.domain.hashing import canonical_json, plain, plain_default
 from ledger.domain.park import Context, Park, park_id
 from ledger.domain.receipt import IdempotencyReceipt, receipt_id
 from ledger.parkcache import ParkCache
-from ledger.snapshot_store import CurrentSnapshotStore, ReplacingRepository
+from ledger.snapshot_store import CurrentSnapshotStore, ReplacingRepository, project_events
 from ledger.storage import APP_NAME, Database, protect_event_tables
 
 # Every kind of park event, as the log names it. A park event class renamed one day (with
@@ -627,7 +627,7 @@ class Ledger(Application[UUID]):
                 return park
             newer = list(self.events.get(identity, gt=park.version))
             if newer:
-                park = cast(Park, project_aggregate(park, newer))
+                park = cast(Park, project_events(park, newer))
                 self.parks_in_memory.put(park)
             return park
         try:

@@ -89,6 +89,16 @@ class CurrentSnapshotStore(EventStore[UUID]):
         return snapshot if current else None
 
 
+def project_events(aggregate: Any, events: Iterable[Any]) -> Any:
+    """The library's `project_aggregate` without its `assert isinstance(event,
+    CanMutateProtocol)`: a runtime-checkable Protocol, which Python 3.11 checks attribute by
+    attribute, about 27 µs per event here (1.3 ms of a park loaded from its snapshot plus 50
+    events). Our events are the domain's own classes, each with `mutate`."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
+
+
 class ReplacingRepository(Repository[UUID]):
     """The library's repository, putting a fitting snapshot after each stale one it replays past.
 
@@ -105,8 +115,10 @@ class ReplacingRepository(Repository[UUID]):
         self.library_slot = library_slot
 
     def get(self, aggregate_id: UUID, *, version: int | None = None,
-            projector_func: ProjectorFunction[Any, Any] = project_aggregate,
+            projector_func: ProjectorFunction[Any, Any] = project_events,
             fastforward_skipping: bool = False, deepcopy_from_cache: bool = True) -> Any:
+        if projector_func is project_aggregate:  # the library's snapshots load this way
+            projector_func = project_events
         return super().get(aggregate_id, version=version,
                            projector_func=partial(self._project, aggregate_id, projector_func),
                            fastforward_skipping=fastforward_skipping,
@@ -118,7 +130,7 @@ class ReplacingRepository(Repository[UUID]):
         snapshot, then the events, then projects): in the normal case nothing was passed over
         and the library's projection runs as it is."""
         stale = self.snapshots.passed_over.pop(aggregate_id, None)
-        if not stale or projector_func is not project_aggregate:
+        if not stale or projector_func is not project_events:
             return projector_func(aggregate, events)
         targets = {version + 1 for version in stale}
         for event in events:

@@ -263,7 +263,7 @@ def corrections(conn: sa.Connection, entries: list[tuple[str, int]],
             c.park_code.in_(chunk), c.corrects_version.in_(versions)).order_by(c.version)
         if up_to is not None:
             query = query.where(c.version <= up_to)
-        for code, target, version in conn.execute(query):
+        for code, target, version in conn.execute(query).all():  # one fetch, not a row each
             if (code, target) in wanted:
                 found.setdefault((code, target), []).append(version)
     return found
@@ -278,7 +278,7 @@ def corrections_of(conn: sa.Connection, park_code: str, after: int, last: int,
     for target, version in conn.execute(
             sa.select(c.corrects_version, c.version).where(
                 c.park_code == park_code, c.corrects_version > after,
-                c.corrects_version <= last, c.version <= up_to).order_by(c.version)):
+                c.corrects_version <= last, c.version <= up_to).order_by(c.version)).all():
         found.setdefault(target, []).append(version)
     return found
 
