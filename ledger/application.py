@@ -191,7 +191,7 @@ class Ledger(Application[UUID]):
         for event in processing_event.events:
             aggregate = processing_event.aggregates.get(event.originator_id)
             if not isinstance(aggregate, Park) or \
-                    not self._snapshots_at(event.originator_version):
+                    not self._library_snapshots_at(aggregate, event.originator_version):
                 continue
             stored = taken.get((aggregate.id, event.originator_version))
             if stored is None and aggregate.version == event.originator_version:
@@ -204,10 +204,6 @@ class Ledger(Application[UUID]):
                 later.events.append(event)
                 later.aggregates[aggregate.id] = aggregate
         super()._take_snapshots(later)
-
-    def _snapshots_at(self, version: int) -> bool:
-        interval = self.snapshotting_intervals.get(Park)
-        return interval is not None and version % interval == 0
 
     def _encoded_snapshot(self, park: Park) -> StoredEvent:
         """A snapshot of the park as it is now, encoded at once (later events of a batch change
@@ -327,7 +323,7 @@ class Ledger(Application[UUID]):
             if "replayed" not in result:
                 park = parks[result["park_code"]]
                 pending.append((len(outcomes) - 1, park))
-                if self._snapshots_at(park.version) and self.snapshots is not None:
+                if self._library_snapshots_at(park, park.version) and self.snapshots is not None:
                     snapshots[(park.id, park.version)] = self._encoded_snapshot(park)
         if not pending:
             return outcomes

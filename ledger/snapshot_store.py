@@ -128,7 +128,7 @@ class ReplacingRepository(Repository[UUID]):
                  aggregate: Any, events: Iterable[Any]) -> Any:
         """Runs after the snapshot store was read for this load (the library reads the
         snapshot, then the events, then projects): in the normal case nothing was passed over
-        and the library's projection runs as it is."""
+        and the projection asked for runs as it is."""
         stale = self.snapshots.passed_over.pop(aggregate_id, None)
         if not stale or projector_func is not project_events:
             return projector_func(aggregate, events)
