@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from ledger.application import Ledger
 
 MASK = "***"
+CORRECTION = Park.EntryCorrected.__name__
 MAX_PAGE = 1000
 
 AUDIT_LOG = sa.Table(
@@ -191,7 +192,10 @@ def search(ledger: Ledger, where: AuditFilter | None = None, *, limit: int = 50,
     with ledger.engine.connect() as conn:
         rows = conn.execute(query.order_by(order).limit(limit + 1)).mappings().all()
         total = _count(ledger, conn, where or AuditFilter(), checks)
-        fixes = corrections(conn, [(row["park_code"], row["version"]) for row in rows[:limit]])
+        # a correction is never itself corrected (the park refuses it): only the other rows
+        # are looked up, and a page of corrections alone asks nothing more
+        fixes = corrections(conn, [(row["park_code"], row["version"]) for row in rows[:limit]
+                                   if row["event_type"] != CORRECTION])
     entries = [entry(row, fixes.get((row["park_code"], row["version"]), []), reveal_protected)
                for row in rows[:limit]]
     cursor = entries[-1]["position"] if len(rows) > limit else None

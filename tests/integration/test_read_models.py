@@ -8,6 +8,7 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
+import sqlalchemy as sa
 
 from ledger.domain.errors import ValidationError
 from ledger.projections import audit_log, park_status, report, subsidies
@@ -82,6 +83,34 @@ def test_corrected_amount_changes_the_subsidy_ledger_and_the_original_stays_mark
     assert subsidies.entries(ledger, "KM-2026-01")[0]["corrected_by"] == [fix["version"]]
     assert original["fields"]["amount_yuan"] == "200000.00"
     assert original["corrected_by"] == [fix["version"]]
+
+
+def test_a_page_of_corrections_shows_them_uncorrected_without_looking_them_up(ledger):
+    to_approved(ledger)
+    paid = ledger.disburse_subsidy(FINANCE, park_code="KM-2026-01", effective_on="2026-04-01",
+                                   amount_yuan="2000000.00", voucher_no="财-1")
+    fix = ledger.correct_entry(FINANCE, park_code="KM-2026-01", effective_on="2026-04-02",
+                               corrects_version=paid["version"], field="voucher_no",
+                               wrong_value="财-1", right_value="财-11", reason="凭证号录错")
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *rest):
+        statements.append(statement)
+
+    sa.event.listen(ledger.engine, "before_cursor_execute", seen)
+    try:
+        (only,) = audit_log.search(ledger, AuditFilter(event_types=("EntryCorrected",)))[
+            "entries"]
+        looked_up = [s for s in statements if "corrects_version IN" in s]
+        both = audit_log.search(ledger, AuditFilter(
+            event_types=("EntryCorrected", "SubsidyDisbursed")))["entries"]
+    finally:
+        sa.event.remove(ledger.engine, "before_cursor_execute", seen)
+
+    # the park refuses to correct a correction, so none can name one: nothing to look up
+    assert (only["version"], only["corrected_by"], looked_up) == (fix["version"], [], [])
+    assert [(e["version"], e["corrected_by"]) for e in both] == [
+        (paid["version"], [fix["version"]]), (fix["version"], [])]
 
 
 def test_corrected_prefecture_moves_the_park_in_every_read_model(ledger):
