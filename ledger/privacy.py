@@ -3,7 +3,6 @@ Integrity). Every outward view of an event (API, export, UI) passes through `mas
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 MASK = "***"
@@ -23,14 +22,12 @@ def mask_record(record: dict[str, Any], role: str | None) -> dict[str, Any]:
     fields = record.get("fields")
     if not isinstance(fields, dict):
         return record
+    # a new record and fields dict where something is masked; the rest is shared, unchanged
     if record.get("event_type") == "ObjectionRaised" and "objector" in fields:
-        record = copy.deepcopy(record)
-        record["fields"]["objector"] = _masked(record["fields"]["objector"])
-    elif record.get("event_type") == "EntryCorrected" and _names_objector(fields.get("field")):
-        record = copy.deepcopy(record)
-        for key in ("wrong_value", "right_value"):
-            if key in record["fields"]:
-                record["fields"][key] = MASK
+        return {**record, "fields": {**fields, "objector": _masked(fields["objector"])}}
+    if record.get("event_type") == "EntryCorrected" and _names_objector(fields.get("field")):
+        return {**record, "fields": {**fields, **{key: MASK for key in ("wrong_value",
+                                                  "right_value") if key in fields}}}
     return record
 
 
