@@ -15,6 +15,13 @@ from ledger.domain.errors import ValidationError
 
 APP_NAME = "ParkLedger"
 REST_BEFORE_PING = 2.0  # seconds in the pool after which a connection is pinged before use
+# PostgreSQL's planner cost of a random page read, for the ledger's own sessions. The server's
+# default (4) models a spinning disk; at it the planner answers "one prefecture's entries,
+# by position, first 51" by walking the whole log in position order and filtering (7,541 rows
+# read for 51 on `large`, 2.9 ms) instead of reading them from the (prefecture, position)
+# index (0.09 ms), because it prices the 51 index hops at four sequential reads each. 1.1 is
+# what PostgreSQL's documentation suggests for solid-state or cached storage.
+RANDOM_PAGE_COST = 1.1
 
 
 @dataclass(frozen=True)
@@ -94,7 +101,7 @@ class Database:
             return engine
         auth = self.user + (f":{self.password}" if self.password else "")
         url = f"postgresql+psycopg://{auth}@{self.host}:{self.port}/{self.dbname}"
-        options = f"-c search_path={self.schema}"
+        options = f"-c search_path={self.schema} -c random_page_cost={RANDOM_PAGE_COST}"
         if rebuildable:
             options += " -c synchronous_commit=off"
         engine = sa.create_engine(url, connect_args={"options": options})

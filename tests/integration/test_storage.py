@@ -1,5 +1,6 @@
 """The ledger's own engine on PostgreSQL: a pooled connection that rested is pinged before use,
-so a connection the server dropped meanwhile is replaced instead of failing the request."""
+so a connection the server dropped meanwhile is replaced instead of failing the request; its
+sessions plan for cached storage."""
 
 from __future__ import annotations
 
@@ -7,7 +8,11 @@ import uuid
 
 import sqlalchemy as sa
 
+from config import Config
 from ledger import storage
+from ledger.application import Ledger
+from ledger.projections import audit_log
+from ledger.projections.audit_log import AuditFilter
 from ledger.storage import Database
 from tests.conftest import POSTGRES_URL, _check_postgres, _drop_schema, _postgres_schema_url
 
@@ -52,3 +57,49 @@ def test_a_busy_connection_is_not_pinged(monkeypatch):
     finally:
         engine.dispose()
         _drop_schema(schema)
+
+
+def test_a_page_of_one_prefecture_is_read_from_its_index_not_by_walking_the_log():
+    """The ledger's sessions plan for cached storage (RANDOM_PAGE_COST): with the server's
+    default they walk the log in position order to find a prefecture whose entries come late."""
+    _check_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    ledger = Ledger(Config(database_url=_postgres_schema_url(schema)))
+    try:
+        with ledger.engine.begin() as conn:  # 30,000 entries; 530100's are the last 1,000
+            conn.execute(sa.text(
+                "INSERT INTO rm_audit_log (position, park_code, version, event_type, "
+                "prefecture, effective_on, recorded_at, actor_user, actor_role, "
+                "actor_organisation, flag_count, record) SELECT n, 'P-' || (n / 100), n % 100, "
+                "'MaterialsSupplemented', CASE WHEN n > 29000 THEN '530100' ELSE "
+                "'53' || lpad((n % 15 + 3)::text, 2, '0') || '00' END, DATE '2026-01-05', "
+                "TIMESTAMP '2026-01-05 08:00', 'clerk', 'clerk', 'org', 0, "
+                "json_build_object('position', n, 'fields', json_build_object()) "
+                "FROM generate_series(1, 30000) AS n"))
+            conn.execute(sa.text("ANALYZE rm_audit_log"))
+        statements: list[tuple[str, object]] = []
+
+        def seen(conn, cursor, statement, parameters, *rest):
+            if statement.lstrip().startswith("SELECT rm_audit_log.position"):
+                statements.append((statement, parameters))
+
+        sa.event.listen(ledger.engine, "before_cursor_execute", seen)
+        page = audit_log.search(ledger, AuditFilter(prefecture="530100"), limit=50)
+        sa.event.remove(ledger.engine, "before_cursor_execute", seen)
+        (statement, parameters), *_ = statements
+        with ledger.engine.connect() as conn:
+            plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}",
+                                        parameters).scalar()
+
+        assert [e["position"] for e in page["entries"]] == list(range(29001, 29051))
+        scans = _scans(plan[0]["Plan"])
+        assert scans and all(s.get("Index Name", "").startswith("rm_audit_log_prefecture")
+                             for s in scans), scans
+    finally:
+        ledger.close()
+        _drop_schema(schema)
+
+
+def _scans(node: dict) -> list[dict]:
+    here = [node] if node["Node Type"].endswith("Scan") else []
+    return here + [s for child in node.get("Plans", []) for s in _scans(child)]
