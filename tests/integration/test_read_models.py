@@ -288,6 +288,40 @@ def test_parks_page_text_search_matches_code_name_or_applicant_in_any_case(ledge
     assert codes("2026") == ["KM-2026-01", "QJ-2026-01", "YX_2026_01"]
 
 
+def test_audit_log_totals_add_the_new_rows_to_the_last_count_and_recount_a_log_gone_back(
+        ledger):
+    """A total is the last count of its filter plus the matching rows since: the rows it
+    counted are not read again, and a log whose head went back is counted afresh."""
+    ledger.file_application(CLERK, **filing("KM-2026-01"))
+    everything = AuditFilter()
+    audit_log.search(ledger, everything)
+    counts: list[str] = []
+
+    def seen(conn, cursor, statement, *rest):
+        if statement.lstrip().startswith("SELECT count(*)"):
+            counts.append(statement)
+
+    def fresh() -> int:
+        with ledger.engine.connect() as conn:
+            return conn.scalar(sa.select(sa.func.count()).select_from(audit_log.AUDIT_LOG))
+
+    sa.event.listen(ledger.engine, "before_cursor_execute", seen)
+    try:
+        ledger.supplement_materials(CLERK, park_code="KM-2026-01", effective_on="2026-03-01",
+                                    note="补充")
+        added = audit_log.search(ledger, everything)["total"]
+        (since,) = counts
+        with ledger.engine.begin() as conn:  # as a rebuild under way leaves the table
+            conn.execute(audit_log.AUDIT_LOG.delete().where(
+                audit_log.AUDIT_LOG.c.version == 2))
+        gone_back = audit_log.search(ledger, everything)["total"]
+    finally:
+        sa.event.remove(ledger.engine, "before_cursor_execute", seen)
+
+    assert "position >" in since and added == 2
+    assert "position >" not in counts[1] and gone_back == fresh() == 1
+
+
 def test_audit_log_totals_follow_every_new_event_and_a_moved_park(ledger):
     """Totals are counted once per filter and head of the log: a new matching event, or a
     corrected prefecture moving a park's rows, must show in the next answer."""
