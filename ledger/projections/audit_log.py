@@ -223,13 +223,13 @@ def _count(ledger: Ledger, conn: sa.Connection, where: AuditFilter,
         counted, total = None, 0
     if counted == head:
         return int(total)
-    since = [c.position > counted] if counted is not None and counted < head else None
-    if since is not None and where.prefecture and conn.scalar(sa.select(sa.exists().where(
-            *since, c.position <= head, c.event_type == CORRECTION, c.corrects_version == 1))):
-        since = None
-    added = conn.scalar(sa.select(sa.func.count()).select_from(AUDIT_LOG).where(
-        *checks, *(since or []), c.position <= head)) or 0
-    total = total + added if since is not None else added
+    afresh = counted is None or counted > head or bool(where.prefecture and conn.scalar(
+        sa.select(sa.exists().where(c.position > counted, c.position <= head,
+                                    c.event_type == CORRECTION, c.corrects_version == 1))))
+    window = [c.position <= head] + ([] if afresh else [c.position > counted])
+    found = conn.scalar(sa.select(sa.func.count()).select_from(AUDIT_LOG).where(
+        *checks, *window)) or 0
+    total = found if afresh else total + found
     ledger.answers.put(key, (head, total))
     return int(total)
 
