@@ -21,9 +21,12 @@ from ledger.application import Ledger
 from ledger.commands import COMMANDS
 from ledger.demo import demo_commands
 from ledger.importer import import_commands
+from ledger.projections import findings, subsidies
 from tests.builders import CLERK, event_count, filing
 from tests.e2e.browser import demo_accounts
 from web import create_app
+from web.views import finance as finance_views
+from web.views import findings as findings_views
 from web.views import parks as parks_views
 
 PASSWORDS = {role: (name, password) for name, role, password in DEMO_ACCOUNTS}
@@ -179,6 +182,65 @@ def _pager(page: str, text: bool = False) -> dict[str, str]:
             r'<a href="([^"]*)" data-test="(events-(?:first|previous|next))">([^<]*)<', page):
         found[name] = html.unescape(label if text else href)
     return found
+
+
+def _numbered_pages(client: FlaskClient, url: str, row: str) -> tuple[list[list[str]], str]:
+    """Every page of a numbered list, by following its pager from `url`: the rows of each
+    (by the `row` pattern's group) and the first page's text."""
+    first = text = client.get(url).get_data(as_text=True)
+    pages = []
+    while True:
+        pages.append(re.findall(row, text))
+        current = int(re.search(r'data-test="page-current">(\d+)<', text).group(1))
+        following = re.search(rf'<a href="([^"]*)" data-test="page-{current + 1}">', text)
+        if following is None:
+            return pages, first
+        text = client.get(html.unescape(following.group(1))).get_data(as_text=True)
+
+
+def test_findings_are_shown_a_page_at_a_time_with_their_filters_kept(app, ledger,
+                                                                       monkeypatch):
+    monkeypatch.setattr(findings_views, "PAGE", 3)
+    client = log_in(app, "auditor")
+    every = [f["finding_id"] for f in findings.findings(ledger, state="open")]
+
+    pages, first = _numbered_pages(client, "/findings?state=open",
+                                   r'<tr data-finding="([^"]+)"')
+
+    assert len(every) > 6 and [f for p in pages for f in p] == every
+    assert {len(p) for p in pages[:-1]} == {3}
+    assert f"共 {len(every)} 条" in first and 'href="/findings?page=2&amp;state=open"' in first
+
+
+def test_a_long_list_links_its_first_and_last_pages_and_two_either_side(app, ledger,
+                                                                        monkeypatch):
+    monkeypatch.setattr(findings_views, "PAGE", 1)
+    client = log_in(app, "auditor")
+    last = len(findings.findings(ledger))
+
+    text = client.get("/findings?page=5").get_data(as_text=True)
+    pager = re.search(r'<nav class="pager" data-test="pager">(.*?)</nav>', text, re.S).group(1)
+    shown = re.findall(r'data-test="page-(\d+|current)">', pager)
+
+    assert last > 10
+    assert shown == ["1", "3", "4", "current", "6", "7", str(last)]
+    assert pager.count("…") == 2
+
+
+def test_the_finance_ledger_shows_every_total_and_its_parks_a_page_at_a_time(app, ledger,
+                                                                           monkeypatch):
+    monkeypatch.setattr(finance_views, "PAGE", 2)
+    client = log_in(app, "finance")
+    report = subsidies.ledger_report(ledger)
+
+    pages, first = _numbered_pages(client, "/finance?as_of=" + report["as_of"],
+                                   r'<tr><td><a href="/parks/([^"]+)">[^<]*</a></td><td>')
+    province = re.search(r'data-test="province-disbursed">([^<]*)<', first).group(1)
+
+    assert len(report["parks"]) > 4
+    assert [c for p in pages for c in p] == [p["park_code"] for p in report["parks"]]
+    assert {len(p) for p in pages[:-1]} == {2}
+    assert province.replace(",", "") == report["province"]["disbursed"]
 
 
 def test_audit_export_links_hold_exactly_the_filtered_entries(app, ledger):

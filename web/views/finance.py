@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-from flask import Response, render_template
+from flask import Response, render_template, request
 from flask.typing import ResponseReturnValue
 
 from ledger.projections import report, subsidies
-from web.views.common import blueprint, date_arg, ledger, ledger_today, page, report_download
+from web.views.common import (
+    blueprint,
+    date_arg,
+    int_arg,
+    ledger,
+    ledger_today,
+    page,
+    report_download,
+)
 
 bp = blueprint("ui_finance")
+PAGE = 100  # parks a page of the per-park ledger shows
 
 
 @bp.get("/finance")
 @page()
 def finance() -> ResponseReturnValue:
+    """The clawbacks, overdue refunds and totals in full; the per-park ledger a page at a time."""
     day = date_arg("as_of") or ledger_today()
     data = subsidies.ledger_report(ledger(), as_of=day)
     overdue = [p for p in data["parks"] if p["overdue"] != "0.00"]
-    return render_template("finance.html", day=day, data=data, overdue=overdue)
+    pages = max(1, -(-len(data["parks"]) // PAGE))
+    number = min(int_arg("page", 1), pages)
+    kept = {"as_of": day.isoformat()} if request.args.get("as_of") else {}
+    return render_template("finance.html", day=day, data=data, overdue=overdue,
+                           parks=data["parks"][(number - 1) * PAGE:number * PAGE],
+                           page=number, pages=pages, kept=kept)
 
 
 @bp.get("/finance/export.<fmt>")

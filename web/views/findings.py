@@ -18,6 +18,7 @@ from web.views.common import (
     blueprint,
     date_arg,
     error_text,
+    int_arg,
     ledger,
     ledger_today,
     page,
@@ -26,6 +27,7 @@ from web.views.common import (
 
 bp = blueprint("ui_findings")
 FILTERS = ("state", "article", "severity", "park_code", "prefecture", "source")
+PAGE = 100  # findings a page shows (a country's ledger holds thousands)
 
 
 @bp.get("/findings")
@@ -38,11 +40,17 @@ def findings() -> ResponseReturnValue:
     shown = [f for f in everything
              if all(not args[k] or f[k] == args[k] for k in ("state", "article", "severity",
                                                              "source"))]
+    pages = max(1, -(-len(shown) // PAGE))
+    number = min(int_arg("page", 1), pages)
+    kept = {k: v for k, v in args.items() if v}  # what the pager's links keep asking for
+    if request.args.get("as_of"):
+        kept["as_of"] = day.isoformat()
     by_article: dict[str, Counter[str]] = {}
     for finding in everything:
         by_article.setdefault(finding["article"], Counter())[finding["state"]] += 1
     return render_template(
-        "findings.html", findings=shown, args=args, day=day,
+        "findings.html", findings=shown[(number - 1) * PAGE:number * PAGE], total=len(shown),
+        page=number, pages=pages, kept=kept, args=args, day=day,
         by_article=sorted(by_article.items(), key=lambda item: _order(item[0])),
         articles=sorted({f["article"] for f in everything}, key=_order),
         prefectures=rules.PREFECTURES, may_close=account().role == "auditor")
