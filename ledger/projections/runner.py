@@ -557,5 +557,6 @@ def to_fen(amount: Decimal | str) -> int:
 
 
 def yuan(fen: int | None) -> str:
-    """Integer fen as the ledger's decimal string in yuan."""
-    return f"{Decimal(fen or 0) / 100:.2f}"
+    """Integer fen as the ledger's decimal string in yuan (exact: integer arithmetic)."""
+    whole, cents = divmod(abs(fen or 0), 100)
+    return f"{'-' if (fen or 0) < 0 else ''}{whole}.{cents:02d}"

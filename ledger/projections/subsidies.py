@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
@@ -160,16 +159,17 @@ def ledger_report(ledger: Ledger, as_of: date | None = None,
                   prefecture: str | None = None) -> dict[str, Any]:
     """The whole subsidy ledger on `as_of`: per park, per prefecture, province, clawbacks."""
     day = as_of or today(ledger)
-    per_park = parks(ledger, day, prefecture=prefecture)
-    by_prefecture: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for park in per_park:
-        by_prefecture[park["prefecture"]].append(park)
+    balanced = _balanced_parks(ledger, day, prefecture=prefecture)
+    by_prefecture: dict[str, list[dict[str, int]]] = defaultdict(list)
+    for row, fen in balanced:
+        by_prefecture[row["prefecture"]].append(fen)
+    per_park = [_park(row, fen) for row, fen in balanced]
     return {
         "as_of": day.isoformat(), "parks": per_park,
         "prefectures": [{"prefecture": code, "prefecture_name": rules.PREFECTURES.get(code, ""),
                          "parks": len(rows), **_sum(rows)}
                         for code, rows in sorted(by_prefecture.items())],
-        "province": {"parks": len(per_park), **_sum(per_park)},
+        "province": {"parks": len(per_park), **_sum([fen for _, fen in balanced])},
         "clawbacks": clawbacks(ledger, day, per_park),
     }
 
@@ -177,25 +177,39 @@ def ledger_report(ledger: Ledger, as_of: date | None = None,
 def parks(ledger: Ledger, as_of: date | None = None, *, park_code: str | None = None,
           prefecture: str | None = None) -> list[dict[str, Any]]:
     """Per park balances on `as_of`, ordered by park code."""
-    day = as_of or today(ledger)
+    return [_park(row, fen) for row, fen in _balanced_parks(
+        ledger, as_of or today(ledger), park_code=park_code, prefecture=prefecture)]
+
+
+def _balanced_parks(ledger: Ledger, day: date, *, park_code: str | None = None,
+                    prefecture: str | None = None) -> list[tuple[Any, dict[str, int]]]:
+    """Each park's row with its balances on `day` in fen, ordered by park code: the sums of
+    its money entries effective by then are the database's (one row per park and kind)."""
+    e = SUBSIDY_ENTRIES.c
     query = sa.select(SUBSIDY_PARKS).order_by(SUBSIDY_PARKS.c.park_code)
-    entries = sa.select(SUBSIDY_ENTRIES).where(SUBSIDY_ENTRIES.c.effective_on <= day).order_by(
-        SUBSIDY_ENTRIES.c.park_code, SUBSIDY_ENTRIES.c.effective_on, SUBSIDY_ENTRIES.c.version)
+    due = sa.case((sa.and_(e.kind == "demanded", e.deadline < day), e.amount_fen), else_=0)
+    sums = sa.select(e.park_code, e.kind, sa.func.sum(e.amount_fen), sa.func.sum(due)).where(
+        e.effective_on <= day).group_by(e.park_code, e.kind)
     if park_code:
         query = query.where(SUBSIDY_PARKS.c.park_code == park_code)
-        entries = entries.where(SUBSIDY_ENTRIES.c.park_code == park_code)
+        sums = sums.where(e.park_code == park_code)
     if prefecture:
         query = query.where(SUBSIDY_PARKS.c.prefecture == prefecture)
     with ledger.engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
-        money: dict[str, list[Any]] = defaultdict(list)
-        for entry in conn.execute(entries).mappings():
-            money[entry["park_code"]].append(entry)
-    return [{"park_code": row["park_code"], "name": row["name"],
-             "prefecture": row["prefecture"],
-             "revoked_on": row["revoked_on"] and row["revoked_on"].isoformat(),
-             **{k: yuan(v) for k, v in _balances(money[row["park_code"]], day).items()}}
+        money: dict[str, dict[str, int]] = defaultdict(dict)
+        overdue_demands: dict[str, int] = defaultdict(int)
+        for code, kind, total, past_deadline in conn.execute(sums):
+            money[code][kind] = int(total)
+            overdue_demands[code] += int(past_deadline)
+    return [(row, _balances(money[row["park_code"]], overdue_demands[row["park_code"]]))
             for row in rows]
+
+
+def _park(row: Any, fen: dict[str, int]) -> dict[str, Any]:
+    return {"park_code": row["park_code"], "name": row["name"], "prefecture": row["prefecture"],
+            "revoked_on": row["revoked_on"] and row["revoked_on"].isoformat(),
+            **{k: yuan(v) for k, v in fen.items()}}
 
 
 def entries(ledger: Ledger, park_code: str) -> list[dict[str, Any]]:
@@ -223,17 +237,17 @@ def clawbacks(ledger: Ledger, as_of: date | None = None,
             for p in rows if p["revoked_on"] and p["revoked_on"] <= day.isoformat()]
 
 
-def _balances(money: list[Any], day: date) -> dict[str, int]:
-    total = {kind: sum(m["amount_fen"] for m in money if m["kind"] == kind)
-             for kind in ("disbursed", "demanded", "received")}
-    due = sum(m["amount_fen"] for m in money if m["kind"] == "demanded" and m["deadline"] < day)
-    return {"disbursed": total["disbursed"], "refund_demanded": total["demanded"],
-            "refunded": total["received"],
-            "net_retained": total["disbursed"] - total["received"],
-            "outstanding": max(0, total["demanded"] - total["received"]),
-            "overdue": max(0, due - total["received"]),
-            "refunded_beyond_demand": max(0, total["received"] - total["demanded"])}
+def _balances(total: dict[str, int], due: int) -> dict[str, int]:
+    """A park's balances in fen from the sums of its entries by kind and of its demands whose
+    deadline has passed."""
+    disbursed, demanded, received = (total.get(k, 0) for k in ("disbursed", "demanded",
+                                                                 "received"))
+    return {"disbursed": disbursed, "refund_demanded": demanded, "refunded": received,
+            "net_retained": disbursed - received,
+            "outstanding": max(0, demanded - received),
+            "overdue": max(0, due - received),
+            "refunded_beyond_demand": max(0, received - demanded)}
 
 
-def _sum(rows: list[dict[str, Any]]) -> dict[str, str]:
-    return {k: f"{sum((Decimal(r[k]) for r in rows), Decimal('0')):.2f}" for k in TOTALS}
+def _sum(rows: list[dict[str, int]]) -> dict[str, str]:
+    return {k: yuan(sum(r[k] for r in rows)) for k in TOTALS}
