@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from ledger.projections import findings as findings_model
 from ledger.projections import park_status
 from ledger.projections.facts import REFUND_DEMAND_GRACE_DAYS
 from ledger.projections.findings import findings
@@ -207,3 +208,27 @@ def test_corrected_deadline_moves_the_time_raised_finding(ledger):
 
     assert _one(ledger, finding_id, as_of=date(2026, 7, 1)) is None
     assert park_status.status(ledger, CODE)["rectification"]["deadline"] == "2026-12-01"
+
+
+def test_only_the_parks_with_new_facts_have_their_clock_findings_worked_out_again(
+        ledger, clock, monkeypatch):
+    to_approved(ledger)  # approved 2026-03-10
+    ledger.file_application(CLERK, **filing("QJ-2026-01", prefecture="530300"))
+    clock.now = datetime(2027, 4, 10, 2, 0, tzinfo=UTC)
+    findings_model._clock_findings.cache_clear()  # other tests may have met the same facts
+    before = {f["finding_id"]: f["state"] for f in findings(ledger)}
+    worked_out: list[str] = []
+    facts_of = findings_model.dated.Facts
+
+    def counted(park_code, facts, day):
+        worked_out.append(park_code)
+        return facts_of(park_code, facts, day)
+
+    monkeypatch.setattr(findings_model.dated, "Facts", counted)
+    ledger.report_self_evaluation(CLERK, park_code=CODE, effective_on="2027-04-10", year=2026,
+                                  summary="年度自评")
+    after = {f["finding_id"]: f["state"] for f in findings(ledger)}
+
+    missing = f"{CODE}/clock/self_evaluation_missing/2026"
+    assert (before[missing], after[missing]) == ("open", "resolved")
+    assert worked_out == [CODE]  # QJ-2026-01's facts did not change
