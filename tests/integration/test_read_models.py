@@ -61,6 +61,7 @@ def test_subsidy_totals_per_prefecture_and_province_add_up(ledger):
     assert kunming["parks"] == 2 and kunming["disbursed"] == "4000000.00"
     assert report["province"]["parks"] == 3
     assert report["province"]["net_retained"] == "3200000.00"
+    assert subsidies.province(ledger) == report["province"]  # as the dashboard reads it
     assert [p["park_code"] for p in report["parks"]] == ["KM-2026-01", "QJ-2026-01",
                                                         "YX-2026-01"]
 
@@ -340,3 +341,31 @@ def test_audit_log_totals_follow_every_new_event_and_a_moved_park(ledger):
 
     assert after_new == before + 1
     assert audit_log.search(ledger, kunming)["total"] == after_new + 2  # both QJ rows moved
+
+
+def test_parks_are_worked_out_again_only_once_they_have_new_events(ledger):
+    """Every park's summary (as the dashboard reads them all) is kept by park, version and
+    day: after one park's event only that park's row is read again, and the answer is the
+    same as one worked out from nothing."""
+    ledger.file_application(CLERK, **filing("KM-2026-01"))
+    ledger.file_application(CLERK, **filing("QJ-2026-01", prefecture="530300"))
+    park_status.parks(ledger)
+    rows_read: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, *rest):
+        if "rm_park_status.facts" in statement:
+            rows_read.append(str(parameters))
+
+    sa.event.listen(ledger.engine, "before_cursor_execute", seen)
+    try:
+        ledger.supplement_materials(CLERK, park_code="KM-2026-01", effective_on="2026-03-01",
+                                    note="补充")
+        kept = park_status.parks(ledger)
+    finally:
+        sa.event.remove(ledger.engine, "before_cursor_execute", seen)
+    park_status._SUMMARIES.clear()
+    fresh = park_status.parks(ledger)
+
+    assert kept == fresh and [p["version"] for p in kept] == [2, 1]
+    assert len(rows_read) == 1 and "KM-2026-01" in rows_read[0]
+    assert "QJ-2026-01" not in rows_read[0]
