@@ -174,6 +174,15 @@ def ledger_report(ledger: Ledger, as_of: date | None = None,
     }
 
 
+def province(ledger: Ledger, as_of: date | None = None) -> dict[str, Any]:
+    """The province's totals on `as_of`, as `ledger_report` gives them, without the report:
+    the sums of the parks that have money entries (the others add nothing)."""
+    with ledger.engine.connect() as conn:
+        count = conn.scalar(sa.select(sa.func.count()).select_from(SUBSIDY_PARKS)) or 0
+        money, due = _sums(conn, as_of or today(ledger))
+    return {"parks": count, **_sum([_balances(money[code], due[code]) for code in money])}
+
+
 def parks(ledger: Ledger, as_of: date | None = None, *, park_code: str | None = None,
           prefecture: str | None = None) -> list[dict[str, Any]]:
     """Per park balances on `as_of`, ordered by park code."""
@@ -183,27 +192,36 @@ def parks(ledger: Ledger, as_of: date | None = None, *, park_code: str | None = 
 
 def _balanced_parks(ledger: Ledger, day: date, *, park_code: str | None = None,
                     prefecture: str | None = None) -> list[tuple[Any, dict[str, int]]]:
-    """Each park's row with its balances on `day` in fen, ordered by park code: the sums of
-    its money entries effective by then are the database's (one row per park and kind)."""
-    e = SUBSIDY_ENTRIES.c
+    """Each park's row with its balances on `day` in fen, ordered by park code."""
     query = sa.select(SUBSIDY_PARKS).order_by(SUBSIDY_PARKS.c.park_code)
-    due = sa.case((sa.and_(e.kind == "demanded", e.deadline < day), e.amount_fen), else_=0)
-    sums = sa.select(e.park_code, e.kind, sa.func.sum(e.amount_fen), sa.func.sum(due)).where(
-        e.effective_on <= day).group_by(e.park_code, e.kind)
     if park_code:
         query = query.where(SUBSIDY_PARKS.c.park_code == park_code)
-        sums = sums.where(e.park_code == park_code)
     if prefecture:
         query = query.where(SUBSIDY_PARKS.c.prefecture == prefecture)
     with ledger.engine.connect() as conn:
         rows = conn.execute(query).mappings().all()
-        money: dict[str, dict[str, int]] = defaultdict(dict)
-        overdue_demands: dict[str, int] = defaultdict(int)
-        for code, kind, total, past_deadline in conn.execute(sums):
-            money[code][kind] = int(total)
-            overdue_demands[code] += int(past_deadline)
-    return [(row, _balances(money[row["park_code"]], overdue_demands[row["park_code"]]))
-            for row in rows]
+        money, due = _sums(conn, day, park_code)
+    return [(row, _balances(money[row["park_code"]], due[row["park_code"]])) for row in rows]
+
+
+def _sums(conn: sa.Connection, day: date, park_code: str | None = None
+          ) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """Per park, the sums in fen of its money entries effective by `day`, by kind, and of its
+    demands whose deadline has passed: the database's sums, one row per park and kind."""
+    e = SUBSIDY_ENTRIES.c
+    past_deadline = sa.case((sa.and_(e.kind == "demanded", e.deadline < day), e.amount_fen),
+                            else_=0)
+    query = sa.select(e.park_code, e.kind, sa.func.sum(e.amount_fen),
+                      sa.func.sum(past_deadline)).where(e.effective_on <= day).group_by(
+        e.park_code, e.kind)
+    if park_code:
+        query = query.where(e.park_code == park_code)
+    money: dict[str, dict[str, int]] = defaultdict(dict)
+    due: dict[str, int] = defaultdict(int)
+    for code, kind, total, overdue in conn.execute(query):
+        money[code][kind] = int(total)
+        due[code] += int(overdue)
+    return money, due
 
 
 def _park(row: Any, fen: dict[str, int]) -> dict[str, Any]:
