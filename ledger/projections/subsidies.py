@@ -160,18 +160,35 @@ def ledger_report(ledger: Ledger, as_of: date | None = None,
     """The whole subsidy ledger on `as_of`: per park, per prefecture, province, clawbacks."""
     day = as_of or today(ledger)
     balanced = _balanced_parks(ledger, day, prefecture=prefecture)
+    per_park = [_park(row, fen) for row, fen in balanced]
+    return {"as_of": day.isoformat(), "parks": per_park, **_totals(balanced),
+            "clawbacks": clawbacks(ledger, day, per_park)}
+
+
+def ledger_page(ledger: Ledger, as_of: date | None = None, *, offset: int = 0,
+                limit: int = 100) -> dict[str, Any]:
+    """The subsidy ledger on `as_of` as the finance page shows it: the totals, clawbacks and
+    overdue refunds in full, the parks from `offset` (`limit` of them; `parks_total` in all).
+    Only what is shown is written out as yuan."""
+    day = as_of or today(ledger)
+    balanced = _balanced_parks(ledger, day)
+    revoked = [_park(row, fen) for row, fen in balanced if row["revoked_on"] is not None]
+    return {"as_of": day.isoformat(), **_totals(balanced),
+            "clawbacks": clawbacks(ledger, day, revoked),
+            "overdue": [_park(row, fen) for row, fen in balanced if fen["overdue"] > 0],
+            "parks": [_park(row, fen) for row, fen in balanced[offset:offset + limit]],
+            "parks_total": len(balanced)}
+
+
+def _totals(balanced: list[tuple[Any, dict[str, int]]]) -> dict[str, Any]:
     by_prefecture: dict[str, list[dict[str, int]]] = defaultdict(list)
     for row, fen in balanced:
         by_prefecture[row["prefecture"]].append(fen)
-    per_park = [_park(row, fen) for row, fen in balanced]
-    return {
-        "as_of": day.isoformat(), "parks": per_park,
-        "prefectures": [{"prefecture": code, "prefecture_name": rules.PREFECTURES.get(code, ""),
-                         "parks": len(rows), **_sum(rows)}
-                        for code, rows in sorted(by_prefecture.items())],
-        "province": {"parks": len(per_park), **_sum([fen for _, fen in balanced])},
-        "clawbacks": clawbacks(ledger, day, per_park),
-    }
+    return {"prefectures": [{"prefecture": code,
+                             "prefecture_name": rules.PREFECTURES.get(code, ""),
+                             "parks": len(rows), **_sum(rows)}
+                            for code, rows in sorted(by_prefecture.items())],
+            "province": {"parks": len(balanced), **_sum([fen for _, fen in balanced])}}
 
 
 def province(ledger: Ledger, as_of: date | None = None) -> dict[str, Any]:

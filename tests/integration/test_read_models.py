@@ -62,6 +62,11 @@ def test_subsidy_totals_per_prefecture_and_province_add_up(ledger):
     assert report["province"]["parks"] == 3
     assert report["province"]["net_retained"] == "3200000.00"
     assert subsidies.province(ledger) == report["province"]  # as the dashboard reads it
+    page = subsidies.ledger_page(ledger, offset=1, limit=1)  # as the finance page reads it
+    assert page["parks"] == report["parks"][1:2] and page["parks_total"] == 3
+    assert {k: page[k] for k in ("as_of", "prefectures", "province", "clawbacks")} == {
+        k: report[k] for k in ("as_of", "prefectures", "province", "clawbacks")}
+    assert page["overdue"] == [p for p in report["parks"] if p["overdue"] != "0.00"]
     assert [p["park_code"] for p in report["parks"]] == ["KM-2026-01", "QJ-2026-01",
                                                         "YX-2026-01"]
 

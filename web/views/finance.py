@@ -25,14 +25,16 @@ PAGE = 100  # parks a page of the per-park ledger shows
 def finance() -> ResponseReturnValue:
     """The clawbacks, overdue refunds and totals in full; the per-park ledger a page at a time."""
     day = date_arg("as_of") or ledger_today()
-    data = subsidies.ledger_report(ledger(), as_of=day)
-    overdue = [p for p in data["parks"] if p["overdue"] != "0.00"]
-    pages = max(1, -(-len(data["parks"]) // PAGE))
-    number = min(int_arg("page", 1), pages)
+    number = int_arg("page", 1)
+    data = subsidies.ledger_page(ledger(), as_of=day, offset=(number - 1) * PAGE, limit=PAGE)
+    pages = max(1, -(-data["parks_total"] // PAGE))
+    if number > pages:  # past the end: the last page
+        number = pages
+        data = subsidies.ledger_page(ledger(), as_of=day, offset=(number - 1) * PAGE,
+                                     limit=PAGE)
     kept = {"as_of": day.isoformat()} if request.args.get("as_of") else {}
-    return render_template("finance.html", day=day, data=data, overdue=overdue,
-                           parks=data["parks"][(number - 1) * PAGE:number * PAGE],
-                           page=number, pages=pages, kept=kept)
+    return render_template("finance.html", day=day, data=data, overdue=data["overdue"],
+                           parks=data["parks"], page=number, pages=pages, kept=kept)
 
 
 @bp.get("/finance/export.<fmt>")
