@@ -16,6 +16,7 @@ and the clawback list: every revoked park, since when, what it still owes, what 
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import suppress
 from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
@@ -209,7 +210,25 @@ def parks(ledger: Ledger, as_of: date | None = None, *, park_code: str | None = 
 
 def _balanced_parks(ledger: Ledger, day: date, *, park_code: str | None = None,
                     prefecture: str | None = None) -> list[tuple[Any, dict[str, int]]]:
-    """Each park's row with its balances on `day` in fen, ordered by park code."""
+    """Each park's row with its balances on `day` in fen, ordered by park code.
+
+    Those of every park are kept (one slot of `Ledger.answers`) until the day or the read
+    model's position changes: paging through the finance page reads them once."""
+    stamp = None
+    if park_code is None and prefecture is None:
+        stamp = (day, ledger.projections.positions().get(Subsidies.name))
+        with suppress(KeyError):
+            kept_stamp, kept = ledger.answers.get("subsidies.balanced")
+            if kept_stamp == stamp:
+                return kept  # type: ignore[no-any-return]
+    balanced = _read_balanced_parks(ledger, day, park_code, prefecture)
+    if stamp is not None:
+        ledger.answers.put("subsidies.balanced", (stamp, balanced))
+    return balanced
+
+
+def _read_balanced_parks(ledger: Ledger, day: date, park_code: str | None,
+                         prefecture: str | None) -> list[tuple[Any, dict[str, int]]]:
     query = sa.select(SUBSIDY_PARKS).order_by(SUBSIDY_PARKS.c.park_code)
     if park_code:
         query = query.where(SUBSIDY_PARKS.c.park_code == park_code)

@@ -22,7 +22,7 @@ from ledger.commands import COMMANDS
 from ledger.demo import demo_commands
 from ledger.importer import import_commands
 from ledger.projections import findings, subsidies
-from tests.builders import CLERK, event_count, filing
+from tests.builders import CLERK, FINANCE, event_count, filing
 from tests.e2e.browser import demo_accounts
 from web import create_app
 from web.views import finance as finance_views
@@ -403,3 +403,35 @@ def test_dashboard_figures_follow_a_new_event_and_the_turn_of_the_day(app, ledge
     assert events() == before + 1
     clock.advance(days=400)  # past 31 March 2027: self-evaluations for 2026 are now missing
     assert open_findings() > open_before
+
+
+def test_findings_and_finance_pages_follow_a_new_event_and_the_turn_of_the_day(app, ledger,
+                                                                              clock):
+    """Both pages keep what they read while nothing moved: a new event, or a new day, must
+    show at once."""
+    auditor, finance = log_in(app, "auditor"), log_in(app, "finance")
+
+    def count(client: FlaskClient, path: str, test: str) -> int:
+        found = re.search(rf'data-test="{test}">共 (\d+) 条<',
+                          client.get(path).get_data(as_text=True))
+        assert found, (path, test)
+        return int(found.group(1))
+
+    def findings_shown() -> int:
+        return count(auditor, "/findings", "findings-count")
+
+    def finance_parks() -> int:
+        return count(finance, "/finance", "finance-parks-count")
+
+    findings_before, parks_before = findings_shown(), finance_parks()
+    assert (findings_shown(), finance_parks()) == (findings_before, parks_before)  # kept
+    ledger.file_application(CLERK, **filing("ZZ-2026-01"))
+    assert finance_parks() == parks_before + 1
+    ledger.disburse_subsidy(FINANCE, park_code="ZZ-2026-01", effective_on="2026-11-20",
+                            amount_yuan="2000000.00", voucher_no="财-ZZ",
+                            override_reason="预算提前下达")  # Art. 9: before approval
+    after_filing = findings_shown()
+    clock.advance(days=400)  # past 31 March 2027: self-evaluations for 2026 are now missing
+
+    assert after_filing > findings_before
+    assert findings_shown() > after_filing

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import suppress
+from datetime import date
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -35,8 +37,7 @@ PAGE = 100  # findings a page shows (a country's ledger holds thousands)
 def findings() -> ResponseReturnValue:
     day = date_arg("as_of") or ledger_today()
     args = {k: request.args.get(k, "").strip() for k in FILTERS}
-    everything = read_model.findings(ledger(), as_of=day, park_code=args["park_code"] or None,
-                                     prefecture=args["prefecture"] or None)
+    everything = _findings(day, args["park_code"] or None, args["prefecture"] or None)
     shown = [f for f in everything
              if all(not args[k] or f[k] == args[k] for k in ("state", "article", "severity",
                                                              "source"))]
@@ -86,6 +87,22 @@ def close() -> ResponseReturnValue:
         return redirect(back)
     flash(i18n.text("findings.closed", id=finding_id), "success")
     return redirect(back)
+
+
+def _findings(day: date, park_code: str | None, prefecture: str | None
+              ) -> list[dict[str, Any]]:
+    """Every finding on `day` of the park or prefecture (or all): kept in one slot until the
+    read model moves or the question changes, so paging through them, or filtering by state,
+    article, severity or source, reads them once (~100 ms among 10,000 parks)."""
+    app = ledger()
+    stamp = (day, park_code, prefecture, app.projections.positions().get("findings"))
+    with suppress(KeyError):
+        kept_stamp, kept = app.answers.get("findings_page")
+        if kept_stamp == stamp:
+            return kept  # type: ignore[no-any-return]
+    found = read_model.findings(app, as_of=day, park_code=park_code, prefecture=prefecture)
+    app.answers.put("findings_page", (stamp, found))
+    return found
 
 
 def _order(article: str) -> tuple[int, str]:
