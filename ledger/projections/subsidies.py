@@ -170,15 +170,22 @@ def ledger_page(ledger: Ledger, as_of: date | None = None, *, offset: int = 0,
                 limit: int = 100) -> dict[str, Any]:
     """The subsidy ledger on `as_of` as the finance page shows it: the totals, clawbacks and
     overdue refunds in full, the parks from `offset` (`limit` of them; `parks_total` in all).
-    Only what is shown is written out as yuan."""
+    Only what is shown is written out as yuan, and all but the page's parks is kept with
+    the balances it comes from (`_balanced_parks`)."""
     day = as_of or today(ledger)
     balanced = _balanced_parks(ledger, day)
+    with suppress(KeyError):
+        kept_from, whole = ledger.answers.get("subsidies.page")
+        if kept_from is balanced:
+            return {**whole, "parks": [_park(row, fen) for row, fen in
+                                       balanced[offset:offset + limit]]}
     revoked = [_park(row, fen) for row, fen in balanced if row["revoked_on"] is not None]
-    return {"as_of": day.isoformat(), **_totals(balanced),
-            "clawbacks": clawbacks(ledger, day, revoked),
-            "overdue": [_park(row, fen) for row, fen in balanced if fen["overdue"] > 0],
-            "parks": [_park(row, fen) for row, fen in balanced[offset:offset + limit]],
-            "parks_total": len(balanced)}
+    whole = {"as_of": day.isoformat(), **_totals(balanced),
+             "clawbacks": clawbacks(ledger, day, revoked),
+             "overdue": [_park(row, fen) for row, fen in balanced if fen["overdue"] > 0],
+             "parks_total": len(balanced)}
+    ledger.answers.put("subsidies.page", (balanced, whole))
+    return {**whole, "parks": [_park(row, fen) for row, fen in balanced[offset:offset + limit]]}
 
 
 def _totals(balanced: list[tuple[Any, dict[str, int]]]) -> dict[str, Any]:
