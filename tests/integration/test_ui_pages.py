@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from marshmallow.fields import Nested
 
@@ -28,6 +28,7 @@ from web import create_app
 from web.views import finance as finance_views
 from web.views import findings as findings_views
 from web.views import parks as parks_views
+from web.views.common import park_href
 
 PASSWORDS = {role: (name, password) for name, role, password in DEMO_ACCOUNTS}
 READ_PAGES = ["/dashboard", "/parks", "/parks?has_open=yes&grade=unqualified",
@@ -435,3 +436,9 @@ def test_findings_and_finance_pages_follow_a_new_event_and_the_turn_of_the_day(a
 
     assert after_filing > findings_before
     assert findings_shown() > after_filing
+
+
+def test_park_links_written_by_hand_are_the_routes_own(app):
+    with app.test_request_context("/"):
+        for code in ("KM-2022-01", "B23-2022-07508", "示例 1", "a%b"):
+            assert park_href(code) == url_for("ui_parks.park", code=code), code

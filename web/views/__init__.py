@@ -28,7 +28,7 @@ from web.views import (
     login,
     parks,
 )
-from web.views.common import can_write, local_time, money
+from web.views.common import can_write, local_time, money, park_href
 
 BLUEPRINTS = (home, login, dashboard, parks, audit, finance, findings, integrity, forms,
               accounts)
@@ -55,6 +55,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(_template_context)
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(money, "money")
+    app.add_template_filter(park_href, "park_href")
     app.add_template_filter(charts.short_hash, "short_hash")
     app.register_error_handler(CSRFError, _csrf_error)
     for status in HTML_ERRORS:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import wraps
 from typing import Any, TypeVar, cast
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -111,6 +112,12 @@ def local_time(value: str | datetime | None) -> str:
     local = moment.astimezone(zone())
     return local.strftime("%Y-%m-%d %H:%M:%S ") + local.strftime("%z")[:3] + ":" + \
         local.strftime("%z")[3:]
+
+
+def park_href(code: str) -> str:
+    """`url_for('ui_parks.park', code=code)`, written without building the URL from the routes
+    each time: a finance page links some 700 parks (url_for was 40 % of its rendering)."""
+    return f"{request.script_root}/parks/{quote(code, safe='')}"
 
 
 def money(value: str | Decimal | None) -> str:
