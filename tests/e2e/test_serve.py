@@ -54,3 +54,18 @@ def test_serve_answers_health_and_the_ui_asks_for_a_login(server):
     assert json.loads(body)["stored_events"] >= 91
     assert page_status == 200
     assert 'name="password"' in page and "登录" in page
+
+
+def test_a_server_process_freezes_its_start_up_and_collects_the_oldest_objects_seldom():
+    """What `ledger serve` does to Python's collector once the app is built (in a process of
+    its own: the collector is the whole process's)."""
+    script = ("import gc, json; from web import tune_gc_for_serving, FULL_COLLECTION_EVERY; "
+              "before = gc.get_threshold(); tune_gc_for_serving(); "
+              "print(json.dumps([before, gc.get_threshold(), gc.get_freeze_count(), "
+              "FULL_COLLECTION_EVERY]))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=PROJECT_ROOT, env=process_env()).stdout
+    before, after, frozen, every = json.loads(out)
+
+    assert after == [before[0], before[1], every] and every > before[2]
+    assert frozen > 0
