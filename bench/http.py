@@ -4,21 +4,26 @@ process over loopback. Baseline: the same waitress processes serving a trivial W
 
 Scenarios: the park page (`GET /api/v1/parks/<code>`, parks taken round robin), a filtered
 audit-log page (an endpoint found in the OpenAPI document whose path names the audit log; none
-in this build is reported as such), and a command (`POST .../supplement_materials`, each client
-on its own filed park, so no two clients race for one park's version).
+in this build is reported as such), a command (`POST .../supplement_materials`, each client
+on its own filed park, so no two clients race for one park's version), and the three UI pages
+that read every park (dashboard, findings, finance; a logged-in browser session). The pages
+run after the commands, so their first request in each process finds the read models moved.
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -103,10 +108,10 @@ class Servers:
 
 
 def load(port: int, token: str, requests: list[list[Any]], concurrency: int, duration: float,
-         warmup: float, per_client: bool = False) -> dict[str, Any]:
+         warmup: float, per_client: bool = False, cookie: str | None = None) -> dict[str, Any]:
     spec = {"host": "127.0.0.1", "port": port, "token": token, "concurrency": concurrency,
             "duration": duration, "warmup": warmup, "requests": requests,
-            "per_client": per_client}
+            "per_client": per_client, "cookie": cookie}
     out = subprocess.run([sys.executable, "-m", "bench.load", json.dumps(spec)], cwd=ROOT,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
                          text=True, check=True, timeout=duration + warmup + 120)
@@ -118,6 +123,27 @@ def token_for(ledger: Ledger, name: str, role: str) -> str:
     with contextlib.suppress(DuplicateError):
         accounts.add(name, role)
     return accounts.issue_token(name)
+
+
+def ui_session(ledger: Ledger, port: int, role: str) -> str:
+    """The cookie of a UI session of a `role` account, logged in through the login form as a
+    browser does (CSRF token and all)."""
+    name, password = f"bench.ui-{role}", "bench-password"
+    with contextlib.suppress(DuplicateError):
+        Accounts(ledger.engine).add(name, role, password)
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    base = f"http://127.0.0.1:{port}"
+    with opener.open(f"{base}/login", timeout=30) as page:
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode())
+    if token is None:
+        raise RuntimeError("the login page has no CSRF token")
+    form = urllib.parse.urlencode({"name": name, "password": password,
+                                   "csrf_token": token.group(1)}).encode()
+    with opener.open(f"{base}/login", data=form, timeout=60) as answer:
+        if "/login" in answer.url:
+            raise RuntimeError(f"the UI login of {name} failed")
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
 
 
 def audit_endpoint(port: int) -> str | None:
@@ -187,9 +213,14 @@ def _measure(ledger: Ledger, database_url: str, processes: int = 2, threads: int
                 "skipped": "no audit-log endpoint in this build's OpenAPI document"}
         else:
             scenarios["audit_log_page"] = (reader, [["GET", path, None]], False)
-        for name, (token, requests, per_client) in scenarios.items():
+        session = ui_session(ledger, servers.port, "auditor")
+        pages = {"dashboard_page": "/dashboard", "findings_page": "/findings?page=2",
+                 "finance_page": "/finance?page=2"}  # the UI's pages that read every park
+        for name, (token, requests, per_client) in {
+                **scenarios, **{n: ("", [["GET", p, None]], False) for n, p in pages.items()}
+        }.items():
             figures = load(servers.port, token, requests, concurrency, duration, warmup,
-                           per_client)
+                           per_client, cookie=session if name in pages else None)
             base = result["baseline"]["req_per_s"]
             figures["ratio_req_per_s_to_trivial_app"] = figures["req_per_s"] / base
             figures["path"] = requests[0][1]

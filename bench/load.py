@@ -6,6 +6,7 @@ latency percentiles, requests/s and status counts.
                            "duration": 10, "warmup": 2, "requests": [[method, path, body|null],
                            ...], "per_client": false}'
 
+With `cookie` (a logged-in UI session) instead of `token`, the requests are a browser's.
 With `per_client`, client i sends only requests[i % len(requests)] (each client its own park for
 the command endpoint); otherwise each client goes round the list from its own offset.
 """
@@ -43,8 +44,9 @@ async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
 
 def _encode(spec: dict[str, Any], method: str, path: str, payload: Any) -> bytes:
     body = b"" if payload is None else json.dumps(payload, ensure_ascii=False).encode()
-    head = (f"{method} {path} HTTP/1.1\r\nHost: {spec['host']}\r\n"
-            f"Authorization: Bearer {spec['token']}\r\nAccept: application/json\r\n"
+    who = (f"Cookie: {spec['cookie']}\r\nAccept: text/html\r\n" if spec.get("cookie") else
+           f"Authorization: Bearer {spec['token']}\r\nAccept: application/json\r\n")
+    head = (f"{method} {path} HTTP/1.1\r\nHost: {spec['host']}\r\n{who}"
             + ("Content-Type: application/json\r\n" if payload is not None else "")
             + f"Content-Length: {len(body)}\r\n\r\n")
     return head.encode() + body
