@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from ledger.application import Ledger
 
 LOG = logging.getLogger(__name__)
+T = TypeVar("T")
 METADATA = sa.MetaData()
 POSITIONS = sa.Table(
     "rm_position", METADATA,
@@ -544,6 +545,21 @@ def utc(moment: datetime) -> datetime:
 def aware(moment: datetime | None) -> datetime | None:
     """A stored naive-UTC time back as an aware datetime."""
     return None if moment is None else moment.replace(tzinfo=UTC)
+
+
+def kept(ledger: Ledger, slot: str, stamp: Any, work: Callable[[], T]) -> T:
+    """`work()`, kept in one slot of `ledger.answers` while `stamp` (everything the answer
+    depends on: a day, a read model's position, ...) stays the same; worked out again, and
+    kept instead, once it changes."""
+    try:
+        kept_stamp, answer = ledger.answers.get(slot)
+        if kept_stamp == stamp:
+            return cast(T, answer)
+    except KeyError:
+        pass
+    answer = work()
+    ledger.answers.put(slot, (stamp, answer))
+    return answer
 
 
 def today(ledger: Ledger) -> date:

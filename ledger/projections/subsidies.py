@@ -16,7 +16,6 @@ and the clawback list: every revoked park, since when, what it still owes, what 
 from __future__ import annotations
 
 from collections import defaultdict
-from contextlib import suppress
 from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
@@ -28,6 +27,7 @@ from ledger.projections.runner import (
     METADATA,
     Handler,
     Projection,
+    kept,
     to_fen,
     today,
     yuan,
@@ -170,22 +170,21 @@ def ledger_page(ledger: Ledger, as_of: date | None = None, *, offset: int = 0,
                 limit: int = 100) -> dict[str, Any]:
     """The subsidy ledger on `as_of` as the finance page shows it: the totals, clawbacks and
     overdue refunds in full, the parks from `offset` (`limit` of them; `parks_total` in all).
-    Only what is shown is written out as yuan, and all but the page's parks is kept with
-    the balances it comes from (`_balanced_parks`)."""
+    Only what is shown is written out as yuan; all but the page's parks is kept while the
+    day and the read model stay where they are."""
     day = as_of or today(ledger)
-    balanced = _balanced_parks(ledger, day)
-    with suppress(KeyError):
-        kept_from, whole = ledger.answers.get("subsidies.page")
-        if kept_from is balanced:
-            return {**whole, "parks": [_park(row, fen) for row, fen in
-                                       balanced[offset:offset + limit]]}
-    revoked = [_park(row, fen) for row, fen in balanced if row["revoked_on"] is not None]
-    whole = {"as_of": day.isoformat(), **_totals(balanced),
-             "clawbacks": clawbacks(ledger, day, revoked),
-             "overdue": [_park(row, fen) for row, fen in balanced if fen["overdue"] > 0],
-             "parks_total": len(balanced)}
-    ledger.answers.put("subsidies.page", (balanced, whole))
-    return {**whole, "parks": [_park(row, fen) for row, fen in balanced[offset:offset + limit]]}
+    stamp = _stamp(ledger, day)
+    balanced = _balanced_parks(ledger, day, stamp=stamp)
+
+    def whole() -> dict[str, Any]:
+        revoked = [_park(row, fen) for row, fen in balanced if row["revoked_on"] is not None]
+        return {"as_of": day.isoformat(), **_totals(balanced),
+                "clawbacks": clawbacks(ledger, day, revoked),
+                "overdue": [_park(row, fen) for row, fen in balanced if fen["overdue"] > 0],
+                "parks_total": len(balanced)}
+
+    return {**kept(ledger, "subsidies.page", stamp, whole),
+            "parks": [_park(row, fen) for row, fen in balanced[offset:offset + limit]]}
 
 
 def _totals(balanced: list[tuple[Any, dict[str, int]]]) -> dict[str, Any]:
@@ -216,22 +215,20 @@ def parks(ledger: Ledger, as_of: date | None = None, *, park_code: str | None = 
 
 
 def _balanced_parks(ledger: Ledger, day: date, *, park_code: str | None = None,
-                    prefecture: str | None = None) -> list[tuple[Any, dict[str, int]]]:
-    """Each park's row with its balances on `day` in fen, ordered by park code.
-
-    Those of every park are kept (one slot of `Ledger.answers`) until the day or the read
-    model's position changes: paging through the finance page reads them once."""
-    stamp = None
+                    prefecture: str | None = None, stamp: tuple[date, int | None] | None = None
+                    ) -> list[tuple[Any, dict[str, int]]]:
+    """Each park's row with its balances on `day` in fen, ordered by park code; those of every
+    park kept while the day and the read model stay where they are (paging through the
+    finance page reads them once)."""
     if park_code is None and prefecture is None:
-        stamp = (day, ledger.projections.positions().get(Subsidies.name))
-        with suppress(KeyError):
-            kept_stamp, kept = ledger.answers.get("subsidies.balanced")
-            if kept_stamp == stamp:
-                return kept  # type: ignore[no-any-return]
-    balanced = _read_balanced_parks(ledger, day, park_code, prefecture)
-    if stamp is not None:
-        ledger.answers.put("subsidies.balanced", (stamp, balanced))
-    return balanced
+        return kept(ledger, "subsidies.balanced", stamp or _stamp(ledger, day),
+                    lambda: _read_balanced_parks(ledger, day, None, None))
+    return _read_balanced_parks(ledger, day, park_code, prefecture)
+
+
+def _stamp(ledger: Ledger, day: date) -> tuple[date, int | None]:
+    """What answers about every park depend on: the day and this read model's position."""
+    return day, ledger.projections.positions().get(Subsidies.name)
 
 
 def _read_balanced_parks(ledger: Ledger, day: date, park_code: str | None,

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from ledger.application import Ledger
 from ledger.projections import audit_log, findings, park_status, subsidies
+from ledger.projections.runner import kept
 from web.views import charts, i18n
 from web.views.common import blueprint, ledger, ledger_today, page
 
@@ -58,27 +59,22 @@ def _figures(app: Ledger, day: date) -> Figures:
     others being kept; seconds on a new day) yet change only when the read models move or the
     day turns: worked out once per (day, read-model positions) and reused until then.
     """
-    stamp = (day, tuple(sorted(app.projections.positions().items())))
-    try:
-        kept_stamp, kept = app.answers.get("dashboard")  # one slot
-        if kept_stamp == stamp:
-            return kept  # type: ignore[no-any-return]
-    except KeyError:
-        pass
-    parks = park_status.parks(app, as_of=day)
-    open_findings = findings.findings(app, as_of=day, state="open")
-    figures = Figures(
-        parks_total=len(parks),
-        statuses=Counter(p["status"] for p in parks).most_common(),
-        prefectures=sorted(Counter(p["prefecture"] for p in parks).items()),
-        due=sorted((p for p in parks if p["next_due"]),
-                   key=lambda p: p["next_due"]["due_on"])[:DUE_SHOWN],
-        province=subsidies.province(app, as_of=day), open_total=len(open_findings),
-        articles=sorted(Counter(f["article"] for f in open_findings).items(),
-                        key=lambda item: _article_order(item[0])),
-        events_total=audit_log.search(app, limit=1)["total"])
-    app.answers.put("dashboard", (stamp, figures))
-    return figures
+    def work() -> Figures:
+        parks = park_status.parks(app, as_of=day)
+        open_findings = findings.findings(app, as_of=day, state="open")
+        return Figures(
+            parks_total=len(parks),
+            statuses=Counter(p["status"] for p in parks).most_common(),
+            prefectures=sorted(Counter(p["prefecture"] for p in parks).items()),
+            due=sorted((p for p in parks if p["next_due"]),
+                       key=lambda p: p["next_due"]["due_on"])[:DUE_SHOWN],
+            province=subsidies.province(app, as_of=day), open_total=len(open_findings),
+            articles=sorted(Counter(f["article"] for f in open_findings).items(),
+                            key=lambda item: _article_order(item[0])),
+            events_total=audit_log.search(app, limit=1)["total"])
+
+    return kept(app, "dashboard", (day, tuple(sorted(app.projections.positions().items()))),
+                work)
 
 
 def _article_order(article: str) -> tuple[int, str]:

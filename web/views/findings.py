@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,6 +14,7 @@ from ledger.domain import rules
 from ledger.domain.errors import LedgerError
 from ledger.projections import findings as read_model
 from ledger.projections import report
+from ledger.projections.runner import kept
 from web.views import i18n
 from web.views.common import (
     account,
@@ -65,24 +65,22 @@ def _listed(day: date, args: dict[str, str]) -> Listed:
     the question changes, so paging through it reads every finding once (~100 ms among
     10,000 parks)."""
     app = ledger()
+
+    def work() -> Listed:
+        everything = read_model.findings(app, as_of=day, park_code=args["park_code"] or None,
+                                         prefecture=args["prefecture"] or None)
+        by_article: dict[str, Counter[str]] = {}
+        for finding in everything:
+            by_article.setdefault(finding["article"], Counter())[finding["state"]] += 1
+        return Listed(
+            shown=[f for f in everything
+                   if all(not args[k] or f[k] == args[k] for k in ("state", "article",
+                                                                   "severity", "source"))],
+            by_article=sorted(by_article.items(), key=lambda item: _order(item[0])),
+            articles=sorted({f["article"] for f in everything}, key=_order))
+
     stamp = (day, tuple(sorted(args.items())), app.projections.positions().get("findings"))
-    with suppress(KeyError):
-        kept_stamp, kept = app.answers.get("findings_page")
-        if kept_stamp == stamp:
-            return kept  # type: ignore[no-any-return]
-    everything = read_model.findings(app, as_of=day, park_code=args["park_code"] or None,
-                                     prefecture=args["prefecture"] or None)
-    by_article: dict[str, Counter[str]] = {}
-    for finding in everything:
-        by_article.setdefault(finding["article"], Counter())[finding["state"]] += 1
-    listed = Listed(
-        shown=[f for f in everything
-               if all(not args[k] or f[k] == args[k] for k in ("state", "article", "severity",
-                                                               "source"))],
-        by_article=sorted(by_article.items(), key=lambda item: _order(item[0])),
-        articles=sorted({f["article"] for f in everything}, key=_order))
-    app.answers.put("findings_page", (stamp, listed))
-    return listed
+    return kept(app, "findings_page", stamp, work)
 
 
 @bp.get("/findings/export.<fmt>")
