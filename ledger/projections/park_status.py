@@ -236,8 +236,15 @@ def parks_page(ledger: Ledger, as_of: date | None = None, *, park_code: str | No
                 with suppress(KeyError):
                     found[code] = kept.get((code, version, day))
         missing = [code for code, _ in listed if code not in found]
-        rows = [row for chunk in chunks(missing) for row in conn.execute(
-            sa.select(PARK_STATUS).where(PARK_STATUS.c.park_code.in_(chunk))).mappings()]
+        if len(missing) > OPEN_COUNTS_BY_CODE:  # many: the page's own query, whole rows
+            whole = page.with_only_columns(*PARK_STATUS.c)
+            wanted = set(missing)
+            rows = [row for row in conn.execute(
+                whole if limit is None else whole.limit(limit)).mappings()
+                if row["park_code"] in wanted]
+        else:
+            rows = [row for chunk in chunks(missing) for row in conn.execute(
+                sa.select(PARK_STATUS).where(PARK_STATUS.c.park_code.in_(chunk))).mappings()]
     if rows:
         open_counts: dict[str, int] = {}
         many = len(rows) > OPEN_COUNTS_BY_CODE  # then one pass over the filter's parks

@@ -374,3 +374,15 @@ def test_parks_are_worked_out_again_only_once_they_have_new_events(ledger):
     assert kept == fresh and [p["version"] for p in kept] == [2, 1]
     assert len(rows_read) == 1 and "KM-2026-01" in rows_read[0]
     assert "QJ-2026-01" not in rows_read[0]
+
+
+def test_parks_worked_out_in_one_pass_or_by_code_are_the_same(ledger, monkeypatch):
+    ledger.file_application(CLERK, **filing("KM-2026-01"))
+    ledger.file_application(CLERK, **filing("QJ-2026-01", prefecture="530300"))
+    park_status._SUMMARIES.clear()
+    by_code = park_status.parks_page(ledger, offset=1, limit=1)
+    park_status._SUMMARIES.clear()
+    monkeypatch.setattr(park_status, "OPEN_COUNTS_BY_CODE", 0)  # "many" from the first park
+
+    assert park_status.parks_page(ledger, offset=1, limit=1) == by_code
+    assert [p["park_code"] for p in park_status.parks(ledger)] == ["KM-2026-01", "QJ-2026-01"]
