@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
+from waitress import wasyncore
 from waitress.server import create_server
 
 from ledger.accounts import DEMO_ACCOUNTS, Accounts
-from tests.processes import free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -35,16 +35,31 @@ def demo_accounts(accounts: Accounts) -> None:
 
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
-    """The app served by waitress on a free loopback port, in a thread; yields its base URL."""
-    port = free_port()
-    server = create_server(app, host="127.0.0.1", port=port, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
+    """The app served by waitress on a free loopback port, in a thread; yields its base URL.
+
+    The loop thread owns the server's sockets and is the only one to close them, after the
+    worker threads have ended: closing them from the test's thread while the loop sits in
+    select() is a race (EBADF in the loop thread, seen once in CI as an error at a test's
+    teardown), and so is closing them under a worker that still pulls the trigger.
+    """
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    stopping = threading.Event()
+
+    def run() -> None:
+        while not stopping.is_set():
+            server.asyncore.loop(timeout=0.5, map=server._map, count=1)
+        server.task_dispatcher.shutdown()  # its threads end by pulling the loop's trigger
+        wasyncore.close_all(server._map)
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
+        stopping.set()
+        server.pull_trigger()  # wakes the loop out of select()
         thread.join(timeout=10)
+        assert not thread.is_alive(), "the test server's loop did not stop"
 
 
 @contextmanager

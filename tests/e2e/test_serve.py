@@ -69,3 +69,25 @@ def test_a_server_process_freezes_its_start_up_and_collects_the_oldest_objects_s
 
     assert after == [before[0], before[1], every] and every > before[2]
     assert frozen > 0
+
+
+def test_the_test_server_stops_without_an_error_in_any_of_its_threads(
+        caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The browser tests' waitress (tests/e2e/browser.py) started and stopped many times, each
+    time right after answering: no thread dies of a closed socket (CI once failed on it)."""
+    import threading
+
+    from flask import Flask
+
+    from tests.e2e.browser import serving
+
+    died: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: died.append(args.exc_value))
+    app = Flask(__name__)
+    app.add_url_rule("/", "index", lambda: "ok")
+    with caplog.at_level("ERROR", logger="waitress"):
+        for _ in range(100):
+            with serving(app) as base:
+                assert get(base + "/") == (200, "ok")
+    assert died == []
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("waitress")] == []
