@@ -171,7 +171,8 @@ def ledger_page(ledger: Ledger, as_of: date | None = None, *, offset: int = 0,
     """The subsidy ledger on `as_of` as the finance page shows it: the totals, clawbacks and
     overdue refunds in full, the parks from `offset` (`limit` of them; `parks_total` in all).
     Only what is shown is written out as yuan; all but the page's parks is kept while the
-    day and the read model stay where they are."""
+    day and the read model stay where they are: `stamp`, what the answer depends on, keys
+    whatever a caller keeps that is made of it alone (the page's rendered lists)."""
     day = as_of or today(ledger)
     stamp = _stamp(ledger, day)
     balanced = _balanced_parks(ledger, day, stamp=stamp)
@@ -181,7 +182,7 @@ def ledger_page(ledger: Ledger, as_of: date | None = None, *, offset: int = 0,
         return {"as_of": day.isoformat(), **_totals(balanced),
                 "clawbacks": clawbacks(ledger, day, revoked),
                 "overdue": [_park(row, fen) for row, fen in balanced if fen["overdue"] > 0],
-                "parks_total": len(balanced)}
+                "parks_total": len(balanced), "stamp": stamp}
 
     return {**kept(ledger, "subsidies.page", stamp, whole),
             "parks": [_park(row, fen) for row, fen in balanced[offset:offset + limit]]}

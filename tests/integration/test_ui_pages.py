@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 import pytest
-from flask import Flask, url_for
+from flask import Flask, template_rendered, url_for
 from flask.testing import FlaskClient
 from marshmallow.fields import Nested
 
@@ -442,3 +442,44 @@ def test_park_links_written_by_hand_are_the_routes_own(app):
     with app.test_request_context("/"):
         for code in ("KM-2022-01", "B23-2022-07508", "示例 1", "a%b"):
             assert park_href(code) == url_for("ui_parks.park", code=code), code
+
+
+def test_the_clawback_list_is_rendered_once_while_nothing_moves_and_follows_a_refund_at_once(
+        app, ledger):
+    """The finance page keeps its clawback and overdue lists as rendered HTML, per day, position
+    of the subsidy read model and language (web/views/finance.py): a refund received must show
+    on the next request (Art. 23: what a revoked park still owes), in each language."""
+    rendered: list[str] = []
+
+    def note(sender: Flask, template: Any, context: dict[str, Any], **extra: Any) -> None:
+        rendered.append(template.name)
+
+    template_rendered.connect(note, app)
+    chinese, english = log_in(app, "finance"), log_in(app, "finance")
+    english.get("/finance?lang=en")  # renders the English lists
+
+    def clawback_of_pe(client: FlaskClient) -> str:
+        page = client.get("/finance").get_data(as_text=True)
+        table = page[page.index('data-test="clawbacks"'):]
+        found = re.search(r'<tr[^>]*>\s*<td><a href="/parks/PE-2022-01">.*?</tr>',
+                          table[:table.index("</table>")], re.S)
+        assert found, "PE-2022-01 (revoked) is not in the clawback list"
+        return found.group(0)
+
+    before = clawback_of_pe(chinese)
+    rendered.clear()
+    again, in_english = clawback_of_pe(chinese), clawback_of_pe(english)
+    assert again == before
+    assert "应追回补助" in chinese.get("/finance").get_data(as_text=True)
+    assert "Clawback list" in english.get("/finance").get_data(as_text=True)
+    assert rendered.count("finance.html") == 4
+    assert rendered.count("finance_lists.html") == 0  # each language's kept lists
+
+    ledger.receive_refund(FINANCE, park_code="PE-2022-01", effective_on="2026-02-01",
+                          amount_yuan="150000.00", voucher_no="财缴-2026-测-002")
+    after, after_in_english = clawback_of_pe(chinese), clawback_of_pe(english)
+
+    assert "800,000.00" in before and "950,000.00" not in before
+    assert "950,000.00" in after and "1,050,000.00" in after  # refunded, still owed
+    assert "950,000.00" in after_in_english and in_english != after_in_english
+    assert rendered.count("finance_lists.html") == 2  # once more in each language
