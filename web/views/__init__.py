@@ -63,7 +63,8 @@ def init_app(app: Flask) -> None:
 
 
 def _template_context() -> dict[str, Any]:
-    return {"_": i18n.text, "term": i18n.term, "lang": i18n.language(),
+    lang = i18n.language()
+    return {"_": i18n.TEXT[lang], "term": i18n.TERM[lang], "lang": lang,
             "html_lang": i18n.lang_attribute(), "other_lang": i18n.next_language(),
             "me": current_user.account if current_user.is_authenticated else None,
             "can_write": can_write(), "field_keys": FIELD_KEYS, "code_keys": CODE_KEYS}
