@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -108,10 +109,11 @@ class Servers:
 
 
 def load(port: int, token: str, requests: list[list[Any]], concurrency: int, duration: float,
-         warmup: float, per_client: bool = False, cookie: str | None = None) -> dict[str, Any]:
+         warmup: float, per_client: bool = False, cookie: str | None = None,
+         run: int = 0) -> dict[str, Any]:
     spec = {"host": "127.0.0.1", "port": port, "token": token, "concurrency": concurrency,
             "duration": duration, "warmup": warmup, "requests": requests,
-            "per_client": per_client, "cookie": cookie}
+            "per_client": per_client, "cookie": cookie, "run": run}
     out = subprocess.run([sys.executable, "-m", "bench.load", json.dumps(spec)], cwd=ROOT,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
                          text=True, check=True, timeout=duration + warmup + 120)
@@ -154,7 +156,7 @@ def audit_endpoint(port: int) -> str | None:
         if "audit" in path and "{" not in path and "get" in operations:
             names = {p.get("name") for p in operations["get"].get("parameters", [])}
             query = "&".join(f"{k}={v}" for k, v in AUDIT_QUERY.items() if k in names)
-            return path + (f"?{query}" if query else "")
+            return str(path) + (f"?{query}" if query else "")
     return None
 
 
@@ -187,50 +189,86 @@ def measure(ledger: Ledger, database_url: str, log: Callable[[str], None] = prin
 
 def _measure(ledger: Ledger, database_url: str, processes: int = 2, threads: int = 8,
              concurrency: int = 16, duration: float = 10, warmup: float = 2.0,
-             log: Callable[[str], None] = print) -> dict[str, Any]:
+             repeat: int = 1, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """`repeat` rounds, each the trivial app then every scenario; each figure is the median of
+    its rounds, its ratio the median of each round's ratio to that round's trivial app."""
     reader = token_for(ledger, "bench.auditor", "auditor")
     clerk = token_for(ledger, "bench.clerk", "clerk")
     parks = sample_parks(ledger)
     filed = command_parks(ledger, concurrency)
     result: dict[str, Any] = {"processes": processes, "threads": threads,
                               "concurrency": concurrency, "duration_s": duration,
-                              "scenarios": {}}
-    with Servers(None, processes, threads, hello=True) as hello:
-        result["baseline"] = load(hello.port, "x", [["GET", "/", None]], concurrency,
-                                  duration, warmup)
-        log(f"  trivial WSGI app: {result['baseline']['req_per_s']:,.0f} req/s, "
-            f"p95 {result['baseline']['p95_ms']:.1f} ms")
-    with Servers(database_url, processes, threads) as servers:
-        scenarios: dict[str, tuple[str, list[list[Any]], bool]] = {
-            "park_page": (reader, [["GET", f"/api/v1/parks/{c}", None] for c in parks], False),
+                              "repeat": repeat, "scenarios": {}}
+    with Servers(None, processes, threads, hello=True) as hello, \
+            Servers(database_url, processes, threads) as servers:
+        scenarios: dict[str, tuple[str, list[list[Any]], bool, str | None]] = {
+            "park_page": (reader, [["GET", f"/api/v1/parks/{c}", None] for c in parks], False,
+                          None),
             "command": (clerk, [["POST", "/api/v1/commands/supplement_materials",
                                  {"park_code": c, "effective_on": LATEST.isoformat(),
-                                  "note": "基准补充材料"}] for c in filed], True),
+                                  "note": "基准补充材料"}] for c in filed], True, None),
         }
         path = audit_endpoint(servers.port)
         if path is None:
             result["scenarios"]["audit_log_page"] = {
                 "skipped": "no audit-log endpoint in this build's OpenAPI document"}
         else:
-            scenarios["audit_log_page"] = (reader, [["GET", path, None]], False)
+            scenarios["audit_log_page"] = (reader, [["GET", path, None]], False, None)
         session = ui_session(ledger, servers.port, "auditor")
-        pages = {"dashboard_page": "/dashboard", "findings_page": "/findings?page=2",
-                 "finance_page": "/finance?page=2"}  # the UI's pages that read every park
-        for name, (token, requests, per_client) in {
-                **scenarios, **{n: ("", [["GET", p, None]], False) for n, p in pages.items()}
-        }.items():
-            figures = load(servers.port, token, requests, concurrency, duration, warmup,
-                           per_client, cookie=session if name in pages else None)
-            base = result["baseline"]["req_per_s"]
-            figures["ratio_req_per_s_to_trivial_app"] = figures["req_per_s"] / base
-            figures["path"] = requests[0][1]
-            result["scenarios"][name] = figures
-            if any(not k.startswith("2") for k in figures["statuses"]):
-                figures["server_errors_tail"] = servers.errors()[-3000:]
-            log(f"  {name}: {figures['req_per_s']:,.0f} req/s, p50 {_ms(figures['p50_ms'])} "
-                f"p95 {_ms(figures['p95_ms'])} p99 {_ms(figures['p99_ms'])} ms, "
-                f"statuses {figures['statuses']}")
+        for name, page in (("dashboard_page", "/dashboard"), ("findings_page", "/findings?page=2"),
+                           ("finance_page", "/finance?page=2")):  # the pages reading every park
+            scenarios[name] = ("", [["GET", page, None]], False, session)
+        rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in ["baseline", *scenarios]}
+        for number in range(repeat):
+            base = load(hello.port, "x", [["GET", "/", None]], concurrency, duration, warmup,
+                        run=number)
+            rounds["baseline"].append(base)
+            log(f"  trivial WSGI app{_of(number, repeat)}: {base['req_per_s']:,.0f} req/s, "
+                f"p95 {_ms(base['p95_ms'])} ms")
+            for name, (token, requests, per_client, cookie) in scenarios.items():
+                figures = load(servers.port, token, requests, concurrency, duration, warmup,
+                               per_client, cookie=cookie, run=number)
+                figures["ratio_req_per_s_to_trivial_app"] = \
+                    figures["req_per_s"] / base["req_per_s"]
+                if any(not k.startswith("2") for k in figures["statuses"]):
+                    figures["server_errors_tail"] = servers.errors()[-3000:]
+                rounds[name].append(figures)
+                log(f"  {name}{_of(number, repeat)}: {figures['req_per_s']:,.0f} req/s, "
+                    f"p50 {_ms(figures['p50_ms'])} p95 {_ms(figures['p95_ms'])} "
+                    f"p99 {_ms(figures['p99_ms'])} ms, statuses {figures['statuses']}")
+        result["baseline"] = median_of(rounds["baseline"])
+        for name, (_, requests, _, _) in scenarios.items():
+            result["scenarios"][name] = {**median_of(rounds[name]), "path": requests[0][1]}
     return result
+
+
+MEDIANS = ("req_per_s", "p50_ms", "p95_ms", "p99_ms", "ratio_req_per_s_to_trivial_app")
+
+
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One scenario's rounds as one figure: the median of each measure (each round's own
+    values kept in `runs`), requests and statuses summed, the worst latency seen."""
+    figure: dict[str, Any] = {k: v for k, v in runs[-1].items() if k not in MEDIANS}
+    for key in MEDIANS:
+        values = [r[key] for r in runs if r.get(key) is not None]
+        if key in runs[-1]:
+            figure[key] = statistics.median(values) if values else None
+    figure["requests"] = sum(r["requests"] for r in runs)
+    figure["max_ms"] = max((r["max_ms"] for r in runs if r.get("max_ms") is not None),
+                           default=None)
+    statuses: dict[str, int] = {}
+    for r in runs:
+        for status, count in r["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + count
+    figure["statuses"] = dict(sorted(statuses.items()))
+    if len(runs) > 1:
+        figure["runs"] = [{k: r.get(k) for k in ("req_per_s", "p50_ms", "p95_ms", "p99_ms")}
+                          for r in runs]
+    return figure
+
+
+def _of(number: int, repeat: int) -> str:
+    return f" (round {number + 1} of {repeat})" if repeat > 1 else ""
 
 
 def _ms(value: float | None) -> str:

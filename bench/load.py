@@ -65,7 +65,7 @@ async def _client(number: int, spec: dict[str, Any], deadline: float, measure_fr
             break
         method, path, payload = requests[i % len(requests)]
         if payload is not None and "note" in payload:  # every command a new event
-            payload = {**payload, "note": f"{payload['note']} #{number}-{i}"}
+            payload = {**payload, "note": f"{payload['note']} #{spec.get('run', 0)}-{number}-{i}"}
         i += 1
         status, close = await _request(reader, writer, _encode(spec, method, path, payload))
         end = time.perf_counter()

@@ -461,8 +461,9 @@ def run(size: str, kind: str, repeat: int = 3, postgres_url: str = POSTGRES_URL,
             from bench import http as http_bench
             assert bench.ledger is not None
             log("http ...")
+            options = {"repeat": repeat, **(http_options or {})}  # rounds: as the others
             bench.result["http"] = http_bench.measure(bench.ledger, bench.ws.ledger_url,
-                                                      log=log, **(http_options or {}))
+                                                      log=log, **options)
     finally:
         bench.close(keep)
     bench.result["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from config import Config
@@ -31,7 +32,7 @@ class Clock:
         return self.now
 
 
-def timed(label: str, call, repeat: int = 5) -> None:
+def timed(label: str, call: Callable[[], object], repeat: int = 5) -> None:
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()

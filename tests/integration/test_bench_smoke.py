@@ -13,6 +13,7 @@ from datetime import date
 import pytest
 
 from bench.generator import LATEST, SIZES, generate
+from bench.http import median_of
 from bench.run import run
 from bench.scaling import table as scaling
 from ledger.commands import COMMANDS
@@ -56,7 +57,8 @@ def test_the_benchmark_runs_on_tiny_data(kind, tmp_path):
         _check_postgres()
     path = run("tiny", kind, repeat=1, postgres_url=POSTGRES_URL, http=kind == "postgres",
                out_dir=tmp_path, log=lambda _message: None,
-               http_options={"processes": 2, "threads": 2, "duration": 1, "warmup": 0.5})
+               http_options={"processes": 2, "threads": 2, "duration": 1, "warmup": 0.5,
+                             "repeat": 2})
 
     result = json.loads(path.read_text(encoding="utf-8"))
     assert result["data"]["parks"] == SIZES["tiny"].parks
@@ -77,7 +79,28 @@ def test_the_benchmark_runs_on_tiny_data(kind, tmp_path):
         for name in ("audit_log_page", "dashboard_page", "findings_page", "finance_page"):
             assert scenarios[name]["requests"] > 0, name
             assert set(scenarios[name]["statuses"]) == {"200"}, name
+        for name, scenario in scenarios.items():  # two rounds, the figure their median
+            assert [r["p95_ms"] for r in scenario["runs"]] and len(scenario["runs"]) == 2, name
+            assert scenario["p95_ms"] == sum(r["p95_ms"] for r in scenario["runs"]) / 2, name
+        assert len(result["http"]["baseline"]["runs"]) == 2
     side_by_side = scaling(path, path)  # small against large, here the run against itself
     for name in FIGURES:
         assert f"| {name} " in side_by_side, name
     assert side_by_side.count("| 1.00 |") == len(FIGURES) + (6 if kind == "postgres" else 0)
+
+
+def test_an_http_figure_is_the_median_of_its_rounds():
+    rounds = [{"requests": n * 10, "duration_s": 10, "req_per_s": n, "p50_ms": p, "p95_ms": 2 * p,
+               "p99_ms": 3 * p, "max_ms": 4 * p, "statuses": {"200": n * 10}, "concurrency": 16,
+               "ratio_req_per_s_to_trivial_app": n / 100}
+              for n, p in ((300, 9.0), (100, 30.0), (200, 10.0))]
+    rounds[1]["statuses"] = {"200": 990, "503": 10}
+
+    figure = median_of(rounds)
+
+    assert (figure["req_per_s"], figure["p50_ms"], figure["p95_ms"], figure["p99_ms"]) == \
+        (200, 10.0, 20.0, 30.0)
+    assert figure["ratio_req_per_s_to_trivial_app"] == 2.0
+    assert figure["requests"] == 6000 and figure["max_ms"] == 120.0
+    assert figure["statuses"] == {"200": 5990, "503": 10}
+    assert [r["p95_ms"] for r in figure["runs"]] == [18.0, 60.0, 20.0]
