@@ -394,7 +394,7 @@ def machine() -> dict[str, Any]:
             "python": platform.python_version(), "platform": platform.platform()}
 
 
-def versions(ledger: Ledger | None) -> dict[str, Any]:
+def versions(ledger: Ledger | None, commit: str | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for package in ("eventsourcing", "sqlalchemy", "psycopg", "psycopg-binary", "marshmallow",
                     "flask", "waitress"):
@@ -412,12 +412,20 @@ def versions(ledger: Ledger | None) -> dict[str, Any]:
     if ledger is not None and ledger.database.kind == "postgresql":
         with ledger.engine.connect() as conn:
             out["postgresql"] = conn.scalar(sa.text("SHOW server_version"))
-    try:
-        out["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                                       capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):  # pragma: no cover
-        out["commit"] = None
+    out["commit"] = commit
     return out
+
+
+def head_commit() -> str | None:
+    """The checkout's commit, read when the run starts: the code it imported (a commit made
+    while a long run goes on must not be named as the one measured); `-dirty` if tracked
+    files differ from it."""
+    try:
+        return subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7",
+                               "--exclude=*"], cwd=ROOT,
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):  # pragma: no cover
+        return None
 
 
 def check_targets(result: dict[str, Any]) -> dict[str, Any]:
@@ -442,13 +450,13 @@ def run(size: str, kind: str, repeat: int = 3, postgres_url: str = POSTGRES_URL,
         http_options: dict[str, Any] | None = None,
         log: Callable[[str], None] = print) -> Path:
     """Run the benchmark and write its JSON result file; return the file's path."""
-    started = datetime.now(UTC)
+    started, commit = datetime.now(UTC), head_commit()
     bench = Run(size, kind, repeat, postgres_url, database_url, seed, log)
     bench.result["machine"] = machine()
     bench.result["started_at"] = started.isoformat(timespec="seconds")
     try:
         bench.populate()
-        bench.result["versions"] = versions(bench.ledger)
+        bench.result["versions"] = versions(bench.ledger, commit)
         steps = {"commands": bench.commands, "bulk_import": bench.bulk_import,
                  "rebuild": bench.rebuild, "verify": bench.verify,
                  "as_known_at": bench.as_known_at, "audit_search": bench.audit_search}
