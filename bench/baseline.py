@@ -8,6 +8,7 @@ park event, so the library appends, maps and stores events of the same size as t
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -80,12 +81,15 @@ def append_batched(app: Baseline, probes: list[Probe], events: int, payload: str
     return time.perf_counter() - start
 
 
-def read_and_decode(app: Application[Any], page: int = 1000) -> tuple[int, float]:
+def read_and_decode(app: Application[Any], page: int = 1000,
+                    topics: Sequence[str] = ()) -> tuple[int, float]:
     """(events, seconds) to read the whole log with select_notifications and decode each event
-    with the application's mapper: the library's own replay, with no projection work."""
+    with the application's mapper: the library's own replay, with no projection work. With
+    `topics`, only the events of those topics (the database passes over the others)."""
     start, count, after = time.perf_counter(), 0, 0
     while True:
         notifications = app.recorder.select_notifications(start=after, limit=page,
+                                                          topics=topics,
                                                           inclusive_of_start=False)
         if not notifications:
             return count, time.perf_counter() - start

@@ -14,6 +14,7 @@ from typing import Any, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import orjson
 import sqlalchemy as sa
 from eventsourcing.application import (
     AggregateNotFoundError,
@@ -690,28 +691,39 @@ def event_record(event: Park.Event, position: int | None = None) -> dict[str, An
 
 def event_record_json(event: Park.Event, position: int | None = None, *,
                       without: frozenset[str] = frozenset()) -> str:
-    """`event_record(event, position)` as JSON text (keys sorted, characters as they are),
-    written in one pass, leaving out the fields named in `without`: what the audit log
-    stores."""
-    record = _record_of(event, position)
-    if without & record["fields"].keys():
-        record["fields"] = {k: v for k, v in record["fields"].items() if k not in without}
-    return json.dumps(record, default=plain_default, ensure_ascii=False, sort_keys=True)
+    """`event_record(event, position)` as compact JSON text (keys sorted, characters as they
+    are, no spaces), leaving out the fields named in `without`: what the audit log stores.
+
+    Written by orjson, in one pass: the same text as `json.dumps(event_record(...))` with
+    these options (orjson writes dates and times in ISO 8601 as `isoformat` does, a decimal
+    through `plain_default`; it would write a UUID with hyphens, but no record holds one: the
+    test of every kind of event compares the texts). A value orjson does not write (an integer
+    past 64 bits, say) is written by `json.dumps`, in the same layout."""
+    record = _record_of(event, position, without)
+    try:
+        return orjson.dumps(record, default=plain_default, option=_ORJSON).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(record, default=plain_default, ensure_ascii=False, sort_keys=True,
+                          separators=(",", ":"))
 
 
-_NOT_RECORDED = frozenset({"originator_id", "originator_version", "timestamp",
-                           "originator_topic"})
+_ORJSON = orjson.OPT_SORT_KEYS
 _COMMON = ("effective_on", "recorded_at", "actor", "reason", "documents", "override_reason",
            "idempotency_key", "flags", "prev_hash", "hash")
+_NOT_FIELDS = frozenset({"originator_id", "originator_version", "timestamp",
+                         "originator_topic", "park_code", *_COMMON})
 
 
-def _record_of(event: Park.Event, position: int | None) -> dict[str, Any]:
-    """The event record's shape, with the values as the event holds them."""
-    state = {k: v for k, v in vars(event).items() if k not in _NOT_RECORDED}
-    common = {k: state.pop(k) for k in _COMMON}
-    record = {"position": position, "park_code": state.pop("park_code"),
-              "version": event.originator_version, "event_type": type(event).__name__,
-              **common, "fields": state}
+def _record_of(event: Park.Event, position: int | None,
+               without: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The event record's shape, with the values as the event holds them (but for the fields
+    named in `without`)."""
+    state = vars(event)
+    left_out = _NOT_FIELDS | without if without else _NOT_FIELDS
+    record = {"position": position, "park_code": state["park_code"],
+              "version": state["originator_version"], "event_type": type(event).__name__,
+              **{k: state[k] for k in _COMMON},
+              "fields": {k: v for k, v in state.items() if k not in left_out}}
     if position is None:
         del record["position"]
     return record

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 MASK = "***"
 CORRECTION = Park.EntryCorrected.__name__
 MAX_PAGE = 1000
+NO_PROTECTED = Raw("null")  # JSON null, as the column's type writes None (once, not per row)
 
 AUDIT_LOG = sa.Table(
     "rm_audit_log", METADATA,
@@ -102,7 +103,7 @@ class AuditLog(Projection):
 
     def _any(self, rows: Rows, position: int, event: Park.Event) -> None:
         state = vars(event)
-        protected = {k: plain(state[k]) for k in PROTECTED_FIELDS if k in state} or None
+        protected = {k: plain(state[k]) for k in PROTECTED_FIELDS if k in state} or NO_PROTECTED
         record = event_record_json(event, position, without=PROTECTED_FIELDS)
         self._rows.append(dict(
             position=position, park_code=event.park_code, version=event.originator_version,

@@ -116,6 +116,18 @@ class Projection:
         return cached
 
 
+class _Every:
+    """Handlers that are one handler for every kind of event."""
+
+    __slots__ = ("handler",)
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    def get(self, kind: str) -> Handler:
+        return self.handler
+
+
 class Projections:
     """The read models of one ledger, kept current by each command or by a worker."""
 
@@ -379,18 +391,27 @@ class Projections:
                 projection.forget()  # another writer has been here since our last batch
             projection.known_position = None  # until this batch commits
             projection.begin(rows)
-            projection.prepare(rows, [(position, event) for position, event in batch
-                                      if position > low[projection.name]])
+            since = low[projection.name]
+            projection.prepare(rows, batch if not batch or batch[0][0] > since else
+                               [(position, event) for position, event in batch
+                                if position > since])
         if len(self._codes) > CODES_AT_MOST:  # the parks kept must all be known here
             self._codes.clear()
             for projection in self.projections.values():
                 projection.forget()
                 projection.known_position = None
+        # each read model's handlers and position, looked up once per batch, not per event
+        # (a read model with an `apply` of its own is called for every event)
+        appliers = [(p._handlers if type(p).apply is Projection.apply else _Every(p.apply),
+                     low[p.name]) for p in chosen]
+        codes = self._codes
         for position, event in batch:
-            self._codes[event.originator_id] = event.park_code
-            for projection in chosen:
-                if position > low[projection.name]:
-                    projection.apply(rows, position, event)
+            codes[event.originator_id] = event.park_code
+            kind = type(event).__name__
+            for handlers, since in appliers:
+                handler = handlers.get(kind)
+                if handler is not None and position > since:
+                    handler(rows, position, event)
         for projection in chosen:
             projection.flush(rows)
         behind = tuple(sorted(p.name for p in chosen if low[p.name] < last))

@@ -31,12 +31,32 @@ def test_stored_records_are_the_event_records_for_every_event_type(ledger):
         kinds.add(record["event_type"])
         visible = {k: v for k, v in record["fields"].items() if k != "objector"}
 
-        assert json.loads(event_record_json(event, position)) == record
+        # orjson writes it: the same text as the standard library's encoder would, byte for byte
+        assert event_record_json(event, position) == _compact(record)
         assert row.record == {**record, "fields": visible}
         assert stored_record(row.record, row.protected) == record
         assert row.protected == ({"objector": record["fields"]["objector"]}
                                  if "objector" in record["fields"] else None)
     assert {"ObjectionRaised", "SubsidyDisbursed", "EntryCorrected"} <= kinds
+
+
+def test_a_value_orjson_does_not_write_is_written_in_the_same_layout(ledger):
+    """An integer past 64 bits (an agencies count nobody bounded, say) makes orjson give up:
+    the record is still written, by the standard library, in the same layout."""
+    report = import_commands(ledger, generate("tiny", seed=3))
+    assert report.ok
+    position, filed = next((p, e) for p, e in ledger.park_events()
+                           if type(e).__name__ == "ApplicationFiled")
+    filed.__dict__["agencies_count"] = 2 ** 70
+
+    text = event_record_json(filed, position)
+
+    assert text == _compact(event_record(filed, position))
+    assert json.loads(text)["fields"]["agencies_count"] == 2 ** 70
+
+
+def _compact(record: dict) -> str:
+    return json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def test_the_text_filter_finds_any_part_of_a_record_in_any_case_but_not_the_objector(ledger):
