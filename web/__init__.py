@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import gc
-
 from flask import Flask
 
 from config import Config
 from ledger.accounts import Accounts
 from ledger.application import Ledger
+from ledger.collector import FULL_COLLECTION_EVERY, tune_for_serving
 from web import api, auth, errors, security
 
 MAX_BODY_BYTES = 1024 * 1024
-FULL_COLLECTION_EVERY = 100  # collections of the middle generation per full one (Python: 10)
+__all__ = ["FULL_COLLECTION_EVERY", "create_app", "tune_gc_for_serving"]
 
 
 def create_app(config: Config | None = None, *, ledger: Ledger | None = None) -> Flask:
@@ -41,10 +40,5 @@ def create_app(config: Config | None = None, *, ledger: Ledger | None = None) ->
 
 def tune_gc_for_serving() -> None:
     """Python's cycle collector, set for a long-lived server process (call once the app is
-    built): what start-up made is frozen, never walked again, and the oldest generation is
-    collected a tenth as often. A full collection walks everything the process keeps (the
-    read models' kept answers and summaries among them): on `large` a finance page paused
-    ~65 ms every dozen requests for it. Young cycles are still collected as before."""
-    gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
+    built): ledger/collector.py."""
+    tune_for_serving()

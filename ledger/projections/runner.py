@@ -37,6 +37,7 @@ import sqlalchemy as sa
 from eventsourcing.persistence import Recording
 from tqdm import tqdm
 
+from ledger.collector import batch_work
 from ledger.domain.errors import ValidationError
 from ledger.domain.park import Park
 from ledger.projections.rows import Dialect, Rows, Statement
@@ -436,8 +437,13 @@ class Projections:
         """Drop the named read models' tables, create them empty and replay the whole log.
 
         The tables are filled before their secondary indexes exist, which are then built
-        from the full tables (a sort each, instead of one B-tree insert per row and index)."""
-        chosen = self.select(names)
+        from the full tables (a sort each, instead of one B-tree insert per row and index).
+        Python's cycle collector runs its full collections a tenth as often meanwhile
+        (ledger/collector.py)."""
+        with batch_work():
+            return self._rebuild(self.select(names), progress, batch_size)
+
+    def _rebuild(self, chosen: list[Projection], progress: bool, batch_size: int) -> int:
         tables = [t for p in chosen for t in p.tables]
         with self.lock, self.engine.begin() as conn:
             if conn.dialect.name == "sqlite":  # the write lock, as a catch-up batch takes it

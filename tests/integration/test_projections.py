@@ -428,3 +428,28 @@ def test_rows_kept_of_parks_another_process_wrote_to_are_read_again(ledger, conf
     assert {e["prefecture"] for e in search(ledger, AuditFilter(park_code="KM-2026-01"))[
         "entries"]} == {"530400"}
     assert set(ledger.projections.positions().values()) == {event_count(ledger)}
+
+
+def test_a_rebuild_and_an_import_collect_less_often_and_leave_the_collector_as_found(
+        ledger, monkeypatch):
+    """ledger/collector.py: full collections a tenth as often while the batches run."""
+    import gc
+
+    from bench.generator import generate
+    from ledger.collector import FULL_COLLECTION_EVERY
+    from ledger.importer import import_commands
+
+    audit = ledger.projections.projections["audit_log"]
+    seen = []
+    flush = audit.flush
+    monkeypatch.setattr(audit, "flush", lambda rows: (seen.append(gc.get_threshold()[2]),
+                                                      flush(rows))[-1])
+    before = gc.get_threshold()
+
+    assert import_commands(ledger, generate("tiny", seed=2)).ok
+    assert seen and set(seen) == {max(before[2], FULL_COLLECTION_EVERY)}
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    seen.clear()
+    ledger.projections.rebuild()
+    assert seen and set(seen) == {max(before[2], FULL_COLLECTION_EVERY)}
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
