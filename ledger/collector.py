@@ -12,6 +12,7 @@ Young cycles are still collected as often as before.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -29,18 +30,30 @@ def tune_for_serving() -> None:
 @contextmanager
 def batch_work() -> Iterator[None]:
     """Inside: the oldest generation is collected a tenth as often, and what the process held
-    when the work began is frozen (not walked by those collections). On leaving, the thresholds
-    are as they were, and what was frozen here is unfrozen (in a process that was frozen before,
-    a server's, what is frozen stays so)."""
-    thresholds = gc.get_threshold()
-    frozen_before = gc.get_freeze_count()
-    if not frozen_before:
-        gc.freeze()
-    young, middle, full = thresholds
-    gc.set_threshold(young, middle, max(full, FULL_COLLECTION_EVERY))
+    when the work began is frozen (not walked by those collections). When the last of the
+    threads inside leaves, the thresholds are as they were, and what was frozen here is
+    unfrozen (in a process that was frozen before, a server's, what is frozen stays so)."""
+    global _inside, _saved
+    with _lock:
+        if not _inside:
+            _saved = gc.get_threshold(), gc.get_freeze_count()
+            if not _saved[1]:
+                gc.freeze()
+            young, middle, full = _saved[0]
+            gc.set_threshold(young, middle, max(full, FULL_COLLECTION_EVERY))
+        _inside += 1
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
-        if not frozen_before:
-            gc.unfreeze()
+        with _lock:
+            _inside -= 1
+            if not _inside:
+                thresholds, frozen_before = _saved
+                gc.set_threshold(*thresholds)
+                if not frozen_before:
+                    gc.unfreeze()
+
+
+_lock = threading.Lock()
+_inside = 0  # threads inside `batch_work` (or nested uses of it)
+_saved: tuple[tuple[int, ...], int] = ((), 0)  # the thresholds and freeze count before

@@ -35,6 +35,21 @@ def test_batch_work_restores_the_thresholds_when_the_work_fails():
     assert gc.get_freeze_count() == 0
 
 
+def test_overlapping_batch_work_restores_the_collector_when_the_last_one_ends():
+    """Two imports in two threads: the first to end must not undo the other's settings, nor
+    the last leave them in place."""
+    before = gc.get_threshold()
+    first, second = batch_work(), batch_work()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)
+    assert gc.get_threshold()[2] == max(before[2], FULL_COLLECTION_EVERY)
+    assert gc.get_freeze_count() > 0
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
+
+
 def test_a_server_process_stays_frozen_after_batch_work():
     """`ledger serve` froze what it built: a rebuild run in it must not unfreeze that."""
     script = ("import gc; from ledger.collector import tune_for_serving, batch_work; "
