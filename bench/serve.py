@@ -36,9 +36,10 @@ def main() -> None:
         app: Any = hello_app
     else:
         from config import Config
-        from web import create_app, tune_gc_for_serving
+        from ledger.collector import tune_for_serving
+        from web import create_app
         app = create_app(Config(database_url=args.database_url))
-        tune_gc_for_serving()  # as `ledger serve` does
+        tune_for_serving()  # as `ledger serve` does
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)

@@ -235,11 +235,12 @@ def serve(args: argparse.Namespace, config: Config) -> int:
 
     import waitress
 
-    from web import create_app, tune_gc_for_serving
+    from ledger.collector import tune_for_serving
+    from web import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_app(config)
-    tune_gc_for_serving()
+    tune_for_serving()
     print(f"serving {safe_url(config.database_url)} on http://{args.host}:{args.port}/",
           flush=True)
     waitress.serve(app, host=args.host, port=args.port, threads=args.threads)

@@ -7,11 +7,9 @@ from flask import Flask
 from config import Config
 from ledger.accounts import Accounts
 from ledger.application import Ledger
-from ledger.collector import FULL_COLLECTION_EVERY, tune_for_serving
 from web import api, auth, errors, security
 
 MAX_BODY_BYTES = 1024 * 1024
-__all__ = ["FULL_COLLECTION_EVERY", "create_app", "tune_gc_for_serving"]
 
 
 def create_app(config: Config | None = None, *, ledger: Ledger | None = None) -> Flask:
@@ -37,8 +35,3 @@ def create_app(config: Config | None = None, *, ledger: Ledger | None = None) ->
     views.init_app(app)
     return app
 
-
-def tune_gc_for_serving() -> None:
-    """Python's cycle collector, set for a long-lived server process (call once the app is
-    built): ledger/collector.py."""
-    tune_for_serving()

@@ -59,8 +59,9 @@ def test_serve_answers_health_and_the_ui_asks_for_a_login(server):
 def test_a_server_process_freezes_its_start_up_and_collects_the_oldest_objects_seldom():
     """What `ledger serve` does to Python's collector once the app is built (in a process of
     its own: the collector is the whole process's)."""
-    script = ("import gc, json; from web import tune_gc_for_serving, FULL_COLLECTION_EVERY; "
-              "before = gc.get_threshold(); tune_gc_for_serving(); "
+    script = ("import gc, json; "
+              "from ledger.collector import tune_for_serving, FULL_COLLECTION_EVERY; "
+              "before = gc.get_threshold(); tune_for_serving(); "
               "print(json.dumps([before, gc.get_threshold(), gc.get_freeze_count(), "
               "FULL_COLLECTION_EVERY]))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
