@@ -40,13 +40,20 @@ def serving(app: Flask) -> Iterator[str]:
     The loop thread owns the server's sockets and is the only one to close them, after the
     worker threads have ended: closing them from the test's thread while the loop sits in
     select() is a race (EBADF in the loop thread, seen once in CI as an error at a test's
-    teardown), and so is closing them under a worker that still pulls the trigger.
+    teardown), and so is closing them under a worker that still pulls the trigger. The test's
+    thread wakes the loop by pulling the trigger only while the loop has not yet begun to
+    close it (`lock`): the loop may wake on its own, see the stop and close everything between
+    the stop being asked for and the pull (EBADF in the test's thread, seen once under load).
     """
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    stopping = threading.Event()
+    lock = threading.Lock()
+    stopping = False
 
     def run() -> None:
-        while not stopping.is_set():
+        while True:
+            with lock:
+                if stopping:
+                    break
             server.asyncore.loop(timeout=0.5, map=server._map, count=1)
         server.task_dispatcher.shutdown()  # its threads end by pulling the loop's trigger
         wasyncore.close_all(server._map)
@@ -56,8 +63,9 @@ def serving(app: Flask) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        stopping.set()
-        server.pull_trigger()  # wakes the loop out of select()
+        with lock:
+            stopping = True
+            server.pull_trigger()  # wakes the loop out of select(); it closes nothing before
         thread.join(timeout=10)
         assert not thread.is_alive(), "the test server's loop did not stop"
 
