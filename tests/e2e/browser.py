@@ -43,7 +43,8 @@ def serving(app: Flask) -> Iterator[str]:
     teardown), and so is closing them under a worker that still pulls the trigger. The test's
     thread wakes the loop by pulling the trigger only while the loop has not yet begun to
     close it (`lock`): the loop may wake on its own, see the stop and close everything between
-    the stop being asked for and the pull (EBADF in the test's thread, seen once under load).
+    the stop being asked for and the pull (the pull is then EBADF in the test's thread; the
+    race was found by reading this helper after one failure under load whose output was lost).
     """
     server = create_server(app, host="127.0.0.1", port=0, threads=4)
     lock = threading.Lock()
