@@ -14,7 +14,6 @@ from typing import Any, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-import orjson
 import sqlalchemy as sa
 from eventsourcing.application import (
     AggregateNotFoundError,
@@ -52,7 +51,7 @@ from ledger.domain.errors import (
     PermissionDenied,
     ValidationError,
 )
-from ledger.domain.hashing import canonical_json, plain, plain_default
+from ledger.domain.hashing import canonical_json, plain
 from ledger.domain.park import Context, Park, park_id
 from ledger.domain.receipt import IdempotencyReceipt, receipt_id
 from ledger.parkcache import ParkCache
@@ -694,20 +693,12 @@ def event_record_json(event: Park.Event, position: int | None = None, *,
     """`event_record(event, position)` as compact JSON text (keys sorted, characters as they
     are, no spaces), leaving out the fields named in `without`: what the audit log stores.
 
-    Written by orjson, in one pass: the same text as `json.dumps(event_record(...))` with
-    these options (orjson writes dates and times in ISO 8601 as `isoformat` does, a decimal
-    through `plain_default`; it would write a UUID with hyphens, but no record holds one: the
-    test of every kind of event compares the texts). A value orjson does not write (an integer
-    past 64 bits, say) is written by `json.dumps`, in the same layout."""
-    record = _record_of(event, position, without)
-    try:
-        return orjson.dumps(record, default=plain_default, option=_ORJSON).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(record, default=plain_default, ensure_ascii=False, sort_keys=True,
-                          separators=(",", ":"))
+    Written in one pass by `canonical_json` (orjson): the same text as
+    `json.dumps(event_record(...))` with these options (no record holds a float or a UUID
+    object: the test of every kind of event compares the texts)."""
+    return canonical_json(_record_of(event, position, without)).decode()
 
 
-_ORJSON = orjson.OPT_SORT_KEYS
 _COMMON = ("effective_on", "recorded_at", "actor", "reason", "documents", "override_reason",
            "idempotency_key", "flags", "prev_hash", "hash")
 _NOT_FIELDS = frozenset({"originator_id", "originator_version", "timestamp",

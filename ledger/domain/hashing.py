@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 GENESIS = "0" * 64
 
 
@@ -73,9 +75,22 @@ def unwrap_stored(value: Any) -> Any:
 
 def canonical_json(document: Any) -> bytes:
     """RFC 8785-compatible canonical JSON for documents of strings, integers, lists and objects
-    (with string keys); a date, decimal or UUID in it is written as `plain` writes it."""
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=plain_default).encode("utf-8")
+    (with string keys); a date or decimal in it is written as `plain` writes it.
+
+    The bytes are those of `json.dumps(plain(document), sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`, written by orjson (some fifteen times faster; dates and times it
+    writes itself, as `isoformat` does). What orjson refuses (an integer past 64 bits, a key
+    that is not a string) is written by the standard library. Two values would come out
+    otherwise, and no hashed document holds them: a float (orjson writes `1e16`, not `1e+16`;
+    money is a decimal, scores integers) and a UUID object (orjson writes its 36-character
+    form, `plain` its 32 hex digits; a stored state is unwrapped to JSON types before it is
+    hashed, and the commands' fields have none). tests/unit/test_hashing.py checks both: every
+    other value is written the same, and no event of any type holds either."""
+    try:
+        return orjson.dumps(document, default=plain_default, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          default=plain_default).encode("utf-8")
 
 
 def event_hash(*, originator_id: UUID, version: int, topic: str, state: Mapping[str, Any]) -> str:
