@@ -481,8 +481,10 @@ class Ledger(Application[UUID]):
         if not 1 <= version <= park.version:
             raise ValidationError("corrects_version",
                                   f"must name a version between 1 and {park.version}")
-        unsaved = [e for e in park.pending_events if e.originator_version == version]
-        (event,) = unsaved or self.events.get(park.id, gt=version - 1, lte=version)
+        pending = park.pending_events  # the versions after the stored ones, in order
+        first_pending = park.version - len(pending) + 1
+        (event,) = [pending[version - first_pending]] if version >= first_pending else \
+            self.events.get(park.id, gt=version - 1, lte=version)
         assert isinstance(event, Park.Event)
         if isinstance(event, Park.EntryCorrected):
             return  # the park refuses to correct a correction

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -10,6 +11,7 @@ from eventsourcing.domain import Aggregate
 RECEIPT_NAMESPACE = uuid5(NAMESPACE_URL, "https://park-ledger.example/idempotency")
 
 
+@lru_cache(maxsize=1024)  # a batch asks for its keys' ids twice: are they used, then issued
 def receipt_id(key: str) -> UUID:
     """The receipt's id, derived from the key so the store itself refuses a second use."""
     return uuid5(RECEIPT_NAMESPACE, key)

@@ -170,6 +170,28 @@ def test_a_correction_may_name_an_entry_of_the_same_batch(ledger):
     assert ledger.park(CODE)["corrected_versions"]
 
 
+def test_corrections_in_a_batch_find_stored_and_unsaved_entries_alike(ledger):
+    """A batch on a park whose first versions are stored: a correction of a stored version
+    and of each of the batch's own, before and after them, is checked against that entry."""
+    assert all(isinstance(o, dict) for o in ledger.execute_many(opening()))
+    def note(text: str) -> tuple[str, dict, dict]:
+        return line("supplement_materials", effective_on="2026-02-03", note=text)
+
+    def fix(version: int, wrong: str) -> tuple[str, dict, dict]:
+        return line("correct_entry", effective_on="2026-02-04", corrects_version=version,
+                    field="note" if version > 4 else "outcome", wrong_value=wrong,
+                    right_value="对的" if version > 4 else "not_recommended", reason="笔误")
+
+    outcomes = ledger.execute_many([
+        note("甲"), fix(4, "recommended"), fix(5, "甲"),  # versions 5, 6, 7
+        note("乙"), fix(8, "乙"), fix(8, "甲"),  # 8, 9, refused
+        note("丙"), fix(10, "丙"), fix(5, "乙")])  # 10, 11, refused
+
+    assert [o["version"] if isinstance(o, dict) else o.field for o in outcomes] == \
+        [5, 6, 7, 8, 9, "wrong_value", 10, 11, "wrong_value"]
+    assert ledger.park(CODE)["corrected_versions"] == [4, 5, 8, 10]
+
+
 def test_a_long_batch_on_one_park_takes_its_snapshots(ledger):
     """More than 100 events of one park in one batch: the snapshot at version 100 is taken and
     the park loads to the same state as from its events alone."""
