@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-import orjson
 import sqlalchemy as sa
 
 from ledger.domain.hashing import GENESIS, event_hash, roll_digest, unwrap_stored
+from ledger.jsontext import loads
 from ledger.storage import Database
 
 PARK_TOPIC_PREFIX = "ledger.domain.park:Park."
@@ -69,25 +67,8 @@ def stored_park_events(db: Database, engine: sa.Engine, batch: int = 5000
                 return
             for pos, oid, version, topic, state in rows:
                 yield StoredEvent(pos, oid if isinstance(oid, UUID) else UUID(oid), version,
-                                  topic, _loads(bytes(state)))
+                                  topic, loads(bytes(state)))
             after = rows[-1][0]
-
-
-# A number of 19 digits or more: perhaps an integer orjson cannot hold in 64 bits (it would
-# read it as a float, and the hash would not match); sometimes only digits in a text
-LONG_NUMBER = re.compile(rb"[:,[]\s*-?[0-9]{19}")
-
-
-def _loads(text: bytes) -> Any:
-    """A row's state, as the standard library reads it: read by orjson (some three times
-    faster) unless it may hold an integer past 64 bits, or orjson refuses it (`NaN`, a lone
-    surrogate), and then by the standard library."""
-    if LONG_NUMBER.search(text) is None:
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(text)
 
 
 def verify(db: Database, engine: sa.Engine) -> Verification:

@@ -8,6 +8,7 @@ from config import Config
 from ledger.accounts import Accounts
 from ledger.application import Ledger
 from web import api, auth, errors, security
+from web.json_provider import OrjsonProvider
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -17,12 +18,13 @@ def create_app(config: Config | None = None, *, ledger: Ledger | None = None) ->
     app.extensions["ledger"])."""
     config = config or Config.from_env()
     app = Flask(__name__)
+    app.json = OrjsonProvider(app)
     app.config["SECRET_KEY"] = config.secret_key
     app.config["LEDGER_CONFIG"] = config
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Lax")
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
     app.extensions["ledger"] = ledger if ledger is not None else Ledger(config)
     app.extensions["accounts"] = Accounts(app.extensions["ledger"].engine)
     errors.init_app(app)
