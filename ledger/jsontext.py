@@ -16,9 +16,8 @@ from typing import Any
 import orjson
 
 # Every digit as 0: a run of nineteen zeros then marks a number of 19 digits or more, perhaps
-# an integer orjson cannot hold in 64 bits. More often digits in a text (a hash, say), read by
-# the standard library too. A document that is not an object or an array (a bare number, say)
-# is always read by the standard library.
+# an integer orjson cannot hold in 64 bits. More often digits in a text (a hash, say): read by
+# the standard library too.
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _NINETEEN_DIGITS = b"0" * 19
 
@@ -32,7 +31,7 @@ def loads(text: str | bytes | bytearray | memoryview) -> Any:
             return json.loads(text)
     else:
         data = bytes(text)
-    if data[:1] in (b"{", b"[") and _NINETEEN_DIGITS not in data.translate(_DIGITS_AS_ZERO):
+    if _NINETEEN_DIGITS not in data.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:

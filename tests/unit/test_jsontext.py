@@ -62,3 +62,14 @@ def _types(value):
 
 def test_a_text_holding_a_lone_surrogate_itself_is_read_as_the_standard_library_reads_it():
     assert loads('{"note": "\ud800"}') == json.loads('{"note": "\ud800"}')
+
+
+@pytest.mark.parametrize("text", ["null", "true", '"文本"', "0", "-12", "1.5", " [1] ", ""])
+def test_a_document_of_any_kind_is_read_as_the_standard_library_reads_it(text):
+    try:
+        expected = json.loads(text)
+    except json.JSONDecodeError:
+        with pytest.raises(json.JSONDecodeError):
+            loads(text)
+    else:
+        assert loads(text) == expected and type(loads(text)) is type(expected)
