@@ -1,6 +1,7 @@
-"""HTTP under load: the web app served as deployed (several waitress processes sharing one port,
-several threads each, on the benchmark's database), driven by a load generator in a second
-process over loopback. Baseline: the same waitress processes serving a trivial WSGI app.
+"""HTTP under load: the web app served as deployed (`ledger serve --workers 2 --threads 8`:
+waitress processes sharing one port, connections spread evenly among them, on the benchmark's
+database), driven by a load generator in a second process over loopback. Baseline: a trivial
+WSGI app served the same way (bench/serve.py).
 
 Scenarios: the park page (`GET /api/v1/parks/<code>`, parks taken round robin), a filtered
 audit-log page (an endpoint found in the OpenAPI document whose path names the audit log; none
@@ -50,17 +51,19 @@ def free_port() -> int:
 
 
 class Servers:
-    """`processes` server processes on one port; stopped (by their own pids) on exit."""
+    """The app (or the trivial app) served as deployed: `ledger serve --workers N --threads T`
+    on a free port, one supervisor process and its workers; stopped on exit."""
 
     def __init__(self, database_url: str | None, processes: int, threads: int,
                  hello: bool = False) -> None:
         self.port = free_port()
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        command = [sys.executable, "-m", "bench.serve", "--port", str(self.port),
-                   "--threads", str(threads)]
-        command += ["--hello"] if hello else ["--database-url", str(database_url)]
+        program = ["bench.serve"] if hello else ["ledger.cli", "serve",
+                                                 "--database-url", str(database_url)]
+        command = [sys.executable, "-m", *program, "--port", str(self.port),
+                   "--workers", str(processes), "--threads", str(threads)]
         self.logs = [tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in __exit__
-            "w+", prefix="bench-serve-", suffix=".log", delete=False) for _ in range(processes)]
+            "w+", prefix="bench-serve-", suffix=".log", delete=False)]
         self.procs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
                       for log in self.logs]
 
@@ -73,8 +76,8 @@ class Servers:
         return self
 
     def _wait_until_listening(self) -> None:
-        """A process binds the port only once its app is built, so a TCP connect that succeeds
-        means one is ready (no request: a slow page must not pile up in its queue)."""
+        """Nothing listens on the port until every worker has built its app, so a TCP connect
+        that succeeds means all are ready (no request: a slow page must not pile up)."""
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             for proc in self.procs:
@@ -85,7 +88,6 @@ class Servers:
             except OSError:
                 time.sleep(0.5)
                 continue
-            time.sleep(3)  # the other processes finish starting too
             return
         raise RuntimeError(f"the servers did not start within {START_TIMEOUT} s")
 
@@ -95,11 +97,11 @@ class Servers:
                        for log in self.logs)
 
     def __exit__(self, *exc: object) -> None:
-        for proc in self.procs:
+        for proc in self.procs:  # the supervisor stops its workers
             proc.send_signal(signal.SIGTERM)
         for proc in self.procs:
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()

@@ -229,22 +229,23 @@ def user(args: argparse.Namespace, config: Config) -> int:
 @subcommand("serve", "serve the web application",
             arg("--host", default="127.0.0.1"),
             arg("--port", type=int, default=8000),
-            arg("--threads", type=int, default=4))
+            arg("--threads", type=int, default=4, help="threads in each process"),
+            arg("--workers", type=int, default=1,
+                help="processes sharing the port, connections spread evenly among them "
+                     "(ledger/serving.py); one per core, on PostgreSQL"))
 def serve(args: argparse.Namespace, config: Config) -> int:
     import logging
 
-    import waitress
-
-    from ledger.collector import tune_for_serving
+    from ledger.serving import serve as serve_app
     from web import create_app
 
+    if args.workers < 1 or args.threads < 1:
+        print("ledger serve: --workers and --threads must be at least 1", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    app = create_app(config)
-    tune_for_serving()
-    print(f"serving {safe_url(config.database_url)} on http://{args.host}:{args.port}/",
-          flush=True)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads)
-    return 0
+    return serve_app(lambda: create_app(config), args.host, args.port, args.threads,
+                     args.workers, announce=lambda where: print(
+                         f"serving {safe_url(config.database_url)} {where}", flush=True))
 
 
 @subcommand("rebuild", "drop and rebuild read models from the log, with a progress bar",
