@@ -22,6 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ledger.commands import ROLES
 from ledger.domain.errors import DuplicateError, LedgerError, ValidationError
+from ledger.storage import reads_only
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 8
@@ -96,6 +97,7 @@ class Accounts:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+        self.reader = reads_only(engine)  # look-ups (a bearer token's on every API request)
         with engine.begin() as conn:
             if conn.dialect.name == "postgresql":  # several workers may start at once
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(7318003)"))
@@ -126,7 +128,7 @@ class Accounts:
     def get(self, name: str) -> Account:
         if not NAME.fullmatch(name):
             raise AccountNotFoundError(name)
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(sa.select(accounts_table)
                                .where(accounts_table.c.name == name)).first()
         if row is None:
@@ -134,7 +136,7 @@ class Accounts:
         return _account(row)
 
     def all(self) -> list[Account]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(sa.select(accounts_table).order_by(accounts_table.c.name)).all()
         return [_account(row) for row in rows]
 
@@ -169,7 +171,7 @@ class Accounts:
         """The account if the password matches and it is enabled; AuthenticationError else."""
         if not NAME.fullmatch(name):
             raise AuthenticationError()
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(sa.select(accounts_table)
                                .where(accounts_table.c.name == name)).first()
         stored = row.password_hash if row is not None else None
@@ -187,7 +189,7 @@ class Accounts:
         query = (sa.select(accounts_table, tokens_table.c.token_sha256)
                  .join(tokens_table, tokens_table.c.account == accounts_table.c.name)
                  .where(tokens_table.c.token_sha256 == digest))
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(query).first()
         if row is None or row.disabled or not hmac.compare_digest(row.token_sha256, digest):
             raise AuthenticationError()

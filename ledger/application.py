@@ -56,7 +56,7 @@ from ledger.domain.park import Context, Park, park_id
 from ledger.domain.receipt import IdempotencyReceipt, receipt_id
 from ledger.parkcache import ParkCache
 from ledger.snapshot_store import CurrentSnapshotStore, ReplacingRepository, project_events
-from ledger.storage import APP_NAME, Database, protect_event_tables
+from ledger.storage import APP_NAME, Database, protect_event_tables, reads_only
 
 # Every kind of park event, as the log names it. A park event class renamed one day (with
 # register_topic for its old name) must keep its old topic in this list.
@@ -112,6 +112,7 @@ class Ledger(Application[UUID]):
         self.database = Database.from_url(config.database_url)
         self.database.ensure_schema()
         self.engine = self.database.create_engine()
+        self.reader = reads_only(self.engine)  # for the queries that only read
         self.read_model_engine = self.database.create_engine(rebuildable=True)
         with _startup_lock(self.database, self.engine):
             super().__init__(env={**self.database.eventsourcing_env(),

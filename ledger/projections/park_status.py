@@ -227,7 +227,7 @@ def parks_page(ledger: Ledger, as_of: date | None = None, *, park_code: str | No
             for name in ("park_code", "name", "applicant"))))
     kept = _kept_summaries(ledger)
     found: dict[str, dict[str, Any]] = {}
-    with ledger.engine.connect() as conn:
+    with ledger.reader.connect() as conn:
         total = conn.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
         page = query.order_by(PARK_STATUS.c.park_code).offset(offset)
         listed = conn.execute(page if limit is None else page.limit(limit)).all()

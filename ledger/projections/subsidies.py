@@ -202,7 +202,7 @@ def _totals(balanced: list[tuple[Any, dict[str, int]]]) -> dict[str, Any]:
 def province(ledger: Ledger, as_of: date | None = None) -> dict[str, Any]:
     """The province's totals on `as_of`, as `ledger_report` gives them, without the report:
     the sums of the parks that have money entries (the others add nothing)."""
-    with ledger.engine.connect() as conn:
+    with ledger.reader.connect() as conn:
         count = conn.scalar(sa.select(sa.func.count()).select_from(SUBSIDY_PARKS)) or 0
         money, due = _sums(conn, as_of or today(ledger))
     return {"parks": count, **_sum([_balances(money[code], due[code]) for code in money])}
@@ -239,7 +239,7 @@ def _read_balanced_parks(ledger: Ledger, day: date, park_code: str | None,
         query = query.where(SUBSIDY_PARKS.c.park_code == park_code)
     if prefecture:
         query = query.where(SUBSIDY_PARKS.c.prefecture == prefecture)
-    with ledger.engine.connect() as conn:
+    with ledger.reader.connect() as conn:
         rows = conn.execute(query).mappings().all()
         money, due = _sums(conn, day, park_code)
     return [(row, _balances(money[row["park_code"]], due[row["park_code"]])) for row in rows]
@@ -274,7 +274,7 @@ def _park(row: Any, fen: dict[str, int]) -> dict[str, Any]:
 def entries(ledger: Ledger, park_code: str) -> list[dict[str, Any]]:
     """A park's money events, oldest first, with the corrections that changed them."""
     query = sa.select(SUBSIDY_ENTRIES).where(SUBSIDY_ENTRIES.c.park_code == park_code)
-    with ledger.engine.connect() as conn:
+    with ledger.reader.connect() as conn:
         rows = conn.execute(query.order_by(SUBSIDY_ENTRIES.c.version)).mappings().all()
     return [{"version": r["version"], "position": r["position"], "kind": r["kind"],
              "amount_yuan": yuan(r["amount_fen"]), "effective_on": r["effective_on"].isoformat(),

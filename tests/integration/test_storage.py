@@ -103,3 +103,47 @@ def test_a_page_of_one_prefecture_is_read_from_its_index_not_by_walking_the_log(
 def _scans(node: dict) -> list[dict]:
     here = [node] if node["Node Type"].endswith("Scan") else []
     return here + [s for child in node.get("Plans", []) for s in _scans(child)]
+
+
+def test_queries_that_only_read_open_no_transaction_and_writes_still_do(ledger):
+    """The read-only queries (an API page's bearer token, the audit log, as known at, the
+    read models' pages) run in autocommit on PostgreSQL: no BEGIN before them, no ROLLBACK
+    after (ledger/storage.py `reads_only`); a write on the same pool is still one transaction.
+    SQLite's driver opens no transaction for a SELECT: its reader is the engine itself."""
+    from datetime import UTC, datetime
+
+    from ledger import timetravel
+    from ledger.accounts import Accounts
+    from ledger.demo import demo_commands
+    from ledger.importer import import_commands
+    from ledger.projections import park_status, subsidies
+
+    assert import_commands(ledger, demo_commands()).ok
+    accounts = Accounts(ledger.engine)
+    accounts.add("reader.one", "auditor")
+    token = accounts.issue_token("reader.one")
+    if ledger.database.kind == "sqlite":
+        assert ledger.reader is ledger.engine and accounts.reader is ledger.engine
+        return
+    states: list[tuple[str, str]] = []
+
+    def seen(conn, cursor, statement, *rest):
+        status = conn.connection.dbapi_connection.info.transaction_status.name
+        states.append((status, statement.split()[0]))
+
+    sa.event.listen(ledger.engine, "after_cursor_execute", seen)
+    try:
+        assert accounts.by_token(token).name == "reader.one"
+        assert audit_log.search(ledger, AuditFilter(prefecture="530100"))["total"] > 0
+        assert timetravel.as_known_at(ledger, "KM-2022-01", datetime.now(UTC))["version"] > 0
+        assert park_status.parks_page(ledger, None)[1] > 0
+        assert subsidies.entries(ledger, "KM-2022-01")
+        reads = list(states)
+        states.clear()
+        with ledger.engine.begin() as conn:  # a connection the readers used, back in the pool
+            conn.execute(sa.select(sa.literal(1)))
+    finally:
+        sa.event.remove(ledger.engine, "after_cursor_execute", seen)
+
+    assert len(reads) >= 6 and all(status == "IDLE" for status, _ in reads), reads
+    assert states == [("INTRANS", "SELECT")]
