@@ -185,7 +185,9 @@ def search(ledger: Ledger, where: AuditFilter | None = None, *, limit: int = 50,
     stable while new events arrive); `next` is the cursor of the following page or None."""
     limit = max(1, min(limit, MAX_PAGE))
     checks = (where or AuditFilter()).where()
-    query = sa.select(AUDIT_LOG).where(*checks)
+    c = AUDIT_LOG.c  # only what an entry is made of (the other columns are the filters')
+    query = sa.select(c.position, c.park_code, c.version, c.event_type, c.prefecture,
+                      c.record, c.protected).where(*checks)
     if after is not None:
         query = query.where(AUDIT_LOG.c.position < after if newest_first
                             else AUDIT_LOG.c.position > after)
