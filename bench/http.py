@@ -217,8 +217,10 @@ def _measure(ledger: Ledger, database_url: str, processes: int = 2, threads: int
         else:
             scenarios["audit_log_page"] = (reader, [["GET", path, None]], False, None)
         session = ui_session(ledger, servers.port, "auditor")
+        ui_audit = "/audit?" + "&".join(f"{k}={v}" for k, v in AUDIT_QUERY.items()
+                                        if k != "limit")  # the UI's page: 50 entries
         for name, page in (("dashboard_page", "/dashboard"), ("findings_page", "/findings?page=2"),
-                           ("finance_page", "/finance?page=2")):  # the pages reading every park
+                           ("finance_page", "/finance?page=2"), ("audit_ui_page", ui_audit)):
             scenarios[name] = ("", [["GET", page, None]], False, session)
         rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in ["baseline", *scenarios]}
         for number in range(repeat):

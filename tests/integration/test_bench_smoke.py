@@ -76,7 +76,8 @@ def test_the_benchmark_runs_on_tiny_data(kind, tmp_path):
         for name in ("park_page", "command"):
             assert scenarios[name]["requests"] > 0
             assert set(scenarios[name]["statuses"]) == {"201" if name == "command" else "200"}
-        for name in ("audit_log_page", "dashboard_page", "findings_page", "finance_page"):
+        for name in ("audit_log_page", "dashboard_page", "findings_page", "finance_page",
+                     "audit_ui_page"):
             assert scenarios[name]["requests"] > 0, name
             assert set(scenarios[name]["statuses"]) == {"200"}, name
         for name, scenario in scenarios.items():  # two rounds, the figure their median
@@ -86,7 +87,7 @@ def test_the_benchmark_runs_on_tiny_data(kind, tmp_path):
     side_by_side = scaling(path, path)  # small against large, here the run against itself
     for name in FIGURES:
         assert f"| {name} " in side_by_side, name
-    assert side_by_side.count("| 1.00 |") == len(FIGURES) + (6 if kind == "postgres" else 0)
+    assert side_by_side.count("| 1.00 |") == len(FIGURES) + (7 if kind == "postgres" else 0)
 
 
 def test_an_http_figure_is_the_median_of_its_rounds():

@@ -483,3 +483,62 @@ def test_the_clawback_list_is_rendered_once_while_nothing_moves_and_follows_a_re
     assert "950,000.00" in after and "1,050,000.00" in after  # refunded, still owed
     assert "950,000.00" in after_in_english and in_english != after_in_english
     assert rendered.count("finance_lists.html") == 2  # once more in each language
+
+
+def test_kept_audit_rows_show_objectors_to_the_reviewer_alone_whoever_opened_the_page_first(
+        config, ledger):
+    """Audit-log rows are kept as rendered (web/views/fragments.py), by what each row shows:
+    a masked row kept for an auditor must never be served to the reviewer, nor the reviewer's
+    to anyone else (DESIGN: objectors' identities for the reviewer only)."""
+    assert import_commands(ledger, demo_commands()).refused == []
+    path = "/audit?event_type=ObjectionRaised"
+    for order in (("auditor", "reviewer", "finance"), ("reviewer", "auditor", "clerk")):
+        app = create_app(config, ledger=ledger)  # nothing kept yet
+        demo_accounts(app.extensions["accounts"])
+        for role in order:
+            page = log_in(app, role).get(path).get_data(as_text=True)
+            shown = page.count('<small class="muted">ObjectionRaised</small>')
+
+            assert 'data-test="audit-table"' in page and "ObjectionRaised" in page, role
+            assert ("钱示例" in page) == (role == "reviewer"), (order, role)
+            assert ('data-test="masked"' in page) == (role != "reviewer"), (order, role)
+        assert shown >= 1 and len(app.extensions["ui_rows"].cache) == 2 * shown  # as 2 see it
+
+
+def test_a_kept_findings_page_carries_each_sessions_own_csrf_token_and_its_forms_close(app,
+                                                                                      ledger):
+    """Findings rows are kept with holes for the close form's CSRF token and way back: each
+    session's page must carry its own token (Flask-WTF refuses another session's), a
+    clerk's page no form, and a closed finding's row its new state at once."""
+    first, second, clerk = log_in(app, "auditor"), log_in(app, "auditor"), log_in(app, "clerk")
+    path = "/findings?state=open"
+
+    def forms(client: FlaskClient) -> tuple[str, list[tuple[str, str, str]]]:
+        page = client.get(path).get_data(as_text=True)
+        assert "hole-" not in page
+        logout = re.search(r'name="csrf_token" value="([^"]+)"', page)  # the header's form
+        assert logout
+        rows = re.findall(r'name="csrf_token" value="([^"]+)">\s*<input type="hidden" '
+                          r'name="finding_id" value="([^"]+)">\s*<input type="hidden" '
+                          r'name="park_code" value="([^"]+)">', page)
+        return logout.group(1), rows
+
+    first_token, first_rows = forms(first)
+    second_token, second_rows = forms(second)
+    clerk_page = clerk.get(path).get_data(as_text=True)
+
+    assert first_rows and len(first_rows) == len(second_rows)
+    assert {token for token, _, _ in first_rows} == {first_token}
+    assert {token for token, _, _ in second_rows} == {second_token}
+    assert 'class="close-form"' not in clerk_page and "data-finding=" in clerk_page
+    assert f'name="back" value="{html.escape(path)}"' in second.get(path).get_data(
+        as_text=True)
+    token, finding_id, park_code = second_rows[0]
+    answer = second.post("/findings/close", data={
+        "csrf_token": token, "finding_id": finding_id, "park_code": park_code,
+        "reason": "已核实，予以关闭", "back": path})
+    assert answer.status_code == 302
+    closed = second.get("/findings?state=closed").get_data(as_text=True)
+    row = closed[closed.index(f'<tr data-finding="{finding_id}">'):]
+    assert "已核实，予以关闭" in row[:row.index("</tr>")]
+    assert f'data-finding="{finding_id}"' not in first.get(path).get_data(as_text=True)

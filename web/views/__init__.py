@@ -22,6 +22,7 @@ from web.views import (
     finance,
     findings,
     forms,
+    fragments,
     home,
     i18n,
     integrity,
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
     for module in BLUEPRINTS:
         app.register_blueprint(module.bp)
     app.context_processor(_template_context)
+    fragments.init_app(app)
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(money, "money")
     app.add_template_filter(park_href, "park_href")
