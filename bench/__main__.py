@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
                               "audit_search", "http"))
     run.add_argument("--http", action="store_true", help="also HTTP under load")
     run.add_argument("--http-processes", type=int, default=2)
-    run.add_argument("--http-threads", type=int, default=8)
+    run.add_argument("--http-threads", type=int, default=2)
     run.add_argument("--http-duration", type=float, default=10)
     run.add_argument("--keep", action="store_true", help="keep the databases")
     run.add_argument("--seed", type=int, default=1)

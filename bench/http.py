@@ -1,4 +1,4 @@
-"""HTTP under load: the web app served as deployed (`ledger serve --workers 2 --threads 8`:
+"""HTTP under load: the web app served as deployed (`ledger serve --workers 2 --threads 2`:
 waitress processes sharing one port, connections spread evenly among them, on the benchmark's
 database), driven by a load generator in a second process over loopback. Baseline: a trivial
 WSGI app served the same way (bench/serve.py).
@@ -6,9 +6,10 @@ WSGI app served the same way (bench/serve.py).
 Scenarios: the park page (`GET /api/v1/parks/<code>`, parks taken round robin), a filtered
 audit-log page (an endpoint found in the OpenAPI document whose path names the audit log; none
 in this build is reported as such), a command (`POST .../supplement_materials`, each client
-on its own filed park, so no two clients race for one park's version), and the three UI pages
-that read every park (dashboard, findings, finance; a logged-in browser session). The pages
-run after the commands, so their first request in each process finds the read models moved.
+on its own filed park, so no two clients race for one park's version), the three UI pages
+that read every park (dashboard, findings, finance) and the UI's audit-log page with the same
+filter (a logged-in browser session). The pages run after the commands, so their first
+request in each process finds the read models moved.
 """
 
 from __future__ import annotations
@@ -189,7 +190,7 @@ def measure(ledger: Ledger, database_url: str, log: Callable[[str], None] = prin
         return {"error": repr(error), "scenarios": {}}
 
 
-def _measure(ledger: Ledger, database_url: str, processes: int = 2, threads: int = 8,
+def _measure(ledger: Ledger, database_url: str, processes: int = 2, threads: int = 2,
              concurrency: int = 16, duration: float = 10, warmup: float = 2.0,
              repeat: int = 1, log: Callable[[str], None] = print) -> dict[str, Any]:
     """`repeat` rounds, each the trivial app then every scenario; each figure is the median of

@@ -2,7 +2,7 @@
 serves the web app (ledger/serving.py: the same workers on one port, the same threads, the same
 spreading of connections), so that the ratio measures the app, not the server.
 
-    python -m bench.serve --port P --workers 2 --threads 8
+    python -m bench.serve --port P --workers 2 --threads 2
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def main() -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     return serve(lambda: hello_app, args.host, args.port, args.threads, args.workers,
                  announce=lambda where: print(f"serving the trivial app {where}", flush=True))
