@@ -42,6 +42,7 @@ from ledger.domain.errors import ValidationError
 from ledger.domain.park import Park
 from ledger.projections.rows import Dialect, Rows, Statement
 from ledger.recorders import RollBack
+from ledger.storage import reads_only
 
 if TYPE_CHECKING:
     from ledger.application import Ledger
@@ -135,6 +136,7 @@ class Projections:
     def __init__(self, ledger: Ledger, projections: Sequence[Projection] | None = None) -> None:
         self.ledger = ledger
         self.engine = ledger.read_model_engine
+        self.reader = reads_only(self.engine)  # positions asked by the pages that keep answers
         db = ledger.database
         self.dialect = Dialect(self.engine.dialect, db.schema if db.kind == "postgresql" else None)
         if projections is None:
@@ -195,7 +197,7 @@ class Projections:
         return names
 
     def positions(self) -> dict[str, int]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(sa.select(POSITIONS.c.name, POSITIONS.c.position))
             return {name: pos for name, pos in rows if name in self.projections}
 

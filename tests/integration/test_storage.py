@@ -124,6 +124,7 @@ def test_queries_that_only_read_open_no_transaction_and_writes_still_do(ledger):
     token = accounts.issue_token("reader.one")
     if ledger.database.kind == "sqlite":
         assert ledger.reader is ledger.engine and accounts.reader is ledger.engine
+        assert ledger.projections.reader is ledger.read_model_engine
         return
     states: list[tuple[str, str]] = []
 
@@ -132,18 +133,21 @@ def test_queries_that_only_read_open_no_transaction_and_writes_still_do(ledger):
         states.append((status, statement.split()[0]))
 
     sa.event.listen(ledger.engine, "after_cursor_execute", seen)
+    sa.event.listen(ledger.read_model_engine, "after_cursor_execute", seen)
     try:
         assert accounts.by_token(token).name == "reader.one"
         assert audit_log.search(ledger, AuditFilter(prefecture="530100"))["total"] > 0
         assert timetravel.as_known_at(ledger, "KM-2022-01", datetime.now(UTC))["version"] > 0
         assert park_status.parks_page(ledger, None)[1] > 0
         assert subsidies.entries(ledger, "KM-2022-01")
+        assert ledger.projections.positions()["audit_log"] > 0
         reads = list(states)
         states.clear()
         with ledger.engine.begin() as conn:  # a connection the readers used, back in the pool
             conn.execute(sa.select(sa.literal(1)))
     finally:
         sa.event.remove(ledger.engine, "after_cursor_execute", seen)
+        sa.event.remove(ledger.read_model_engine, "after_cursor_execute", seen)
 
-    assert len(reads) >= 6 and all(status == "IDLE" for status, _ in reads), reads
+    assert len(reads) >= 7 and all(status == "IDLE" for status, _ in reads), reads
     assert states == [("INTRANS", "SELECT")]

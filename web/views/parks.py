@@ -217,7 +217,7 @@ def print_view(code: str) -> ResponseReturnValue:
 def _require(code: str) -> None:
     """404 unless the park exists (asked of the read model: the store would replay it)."""
     table = park_status.PARK_STATUS
-    with ledger().engine.connect() as conn:
+    with ledger().reader.connect() as conn:
         if conn.scalar(sa.select(table.c.park_code).where(table.c.park_code == code)) is None:
             abort(404)
 
@@ -240,7 +240,7 @@ def _marks(code: str) -> list[charts.Mark]:
     c = AUDIT_LOG.c
     query = (sa.select(c.version, c.event_type, c.effective_on, c.flag_count)
              .where(c.park_code == code).order_by(c.version))
-    with ledger().engine.connect() as conn:
+    with ledger().reader.connect() as conn:
         return [charts.Mark(v, kind, on, flags > 0) for v, kind, on, flags in conn.execute(query)]
 
 
