@@ -7,9 +7,9 @@ Scenarios: the park page (`GET /api/v1/parks/<code>`, parks taken round robin), 
 audit-log page (an endpoint found in the OpenAPI document whose path names the audit log; none
 in this build is reported as such), a command (`POST .../supplement_materials`, each client
 on its own filed park, so no two clients race for one park's version), the three UI pages
-that read every park (dashboard, findings, finance) and the UI's audit-log page with the same
-filter (a logged-in browser session). The pages run after the commands, so their first
-request in each process finds the read models moved.
+that read every park (dashboard, findings, finance), the UI's audit-log page with the same
+filter and the UI's park page (the same parks; a logged-in browser session). The pages run
+after the commands, so their first request in each process finds the read models moved.
 """
 
 from __future__ import annotations
@@ -223,6 +223,8 @@ def _measure(ledger: Ledger, database_url: str, processes: int = 2, threads: int
         for name, page in (("dashboard_page", "/dashboard"), ("findings_page", "/findings?page=2"),
                            ("finance_page", "/finance?page=2"), ("audit_ui_page", ui_audit)):
             scenarios[name] = ("", [["GET", page, None]], False, session)
+        scenarios["park_ui_page"] = ("", [["GET", f"/parks/{c}", None] for c in parks], False,
+                                     session)  # the UI's park page: status, timeline, pictures
         rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in ["baseline", *scenarios]}
         for number in range(repeat):
             base = load(hello.port, "x", [["GET", "/", None]], concurrency, duration, warmup,

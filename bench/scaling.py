@@ -14,7 +14,7 @@ from typing import Any
 RATES = ("commands", "bulk_import", "rebuild", "verify")  # per second: higher is better
 TIMES = ("as_known_at", "audit_search")  # ms per operation: lower is better
 HTTP = ("park_page", "audit_log_page", "command", "dashboard_page", "findings_page", "finance_page",
-        "audit_ui_page")
+        "audit_ui_page", "park_ui_page")
 
 
 def rows(small: dict[str, Any], large: dict[str, Any]) -> list[tuple[str, str, str, str]]:

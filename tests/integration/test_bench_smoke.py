@@ -77,7 +77,7 @@ def test_the_benchmark_runs_on_tiny_data(kind, tmp_path):
             assert scenarios[name]["requests"] > 0
             assert set(scenarios[name]["statuses"]) == {"201" if name == "command" else "200"}
         for name in ("audit_log_page", "dashboard_page", "findings_page", "finance_page",
-                     "audit_ui_page"):
+                     "audit_ui_page", "park_ui_page"):
             assert scenarios[name]["requests"] > 0, name
             assert set(scenarios[name]["statuses"]) == {"200"}, name
         for name, scenario in scenarios.items():  # two rounds, the figure their median
@@ -87,7 +87,7 @@ def test_the_benchmark_runs_on_tiny_data(kind, tmp_path):
     side_by_side = scaling(path, path)  # small against large, here the run against itself
     for name in FIGURES:
         assert f"| {name} " in side_by_side, name
-    assert side_by_side.count("| 1.00 |") == len(FIGURES) + (7 if kind == "postgres" else 0)
+    assert side_by_side.count("| 1.00 |") == len(FIGURES) + (8 if kind == "postgres" else 0)
 
 
 def test_an_http_figure_is_the_median_of_its_rounds():
