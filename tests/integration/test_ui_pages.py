@@ -22,6 +22,7 @@ from ledger.commands import COMMANDS
 from ledger.demo import demo_commands
 from ledger.importer import import_commands
 from ledger.projections import findings, subsidies
+from ledger.projections.runner import today
 from tests.builders import CLERK, FINANCE, event_count, filing
 from tests.e2e.browser import demo_accounts
 from web import create_app
@@ -542,3 +543,57 @@ def test_a_kept_findings_page_carries_each_sessions_own_csrf_token_and_its_forms
     row = closed[closed.index(f'<tr data-finding="{finding_id}">'):]
     assert "已核实，予以关闭" in row[:row.index("</tr>")]
     assert f'data-finding="{finding_id}"' not in first.get(path).get_data(as_text=True)
+
+
+def test_a_park_page_is_kept_while_the_park_stands_and_follows_its_own_events_and_the_day(
+        app, ledger, clock, monkeypatch):
+    """A park's page (as recorded now) is gathered once while the park's row, the day and the
+    reader stay the same; another park's event keeps it, the park's own event or a new day
+    shows at once; while the read models stand apart nothing is kept, and the state is the
+    store's even when the read models are behind (Art. 23: a refund received must show)."""
+    gathered: list[str] = []
+    gather = parks_views._shown
+
+    def counted(code: str, *args: Any) -> dict[str, Any]:
+        gathered.append(code)
+        return gather(code, *args)
+
+    monkeypatch.setattr(parks_views, "_shown", counted)
+    finance = log_in(app, "finance")
+
+    def page() -> str:  # the header's CSRF token is signed with the second: left out
+        return re.sub(r'name="csrf_token" value="[^"]+"', "", finance.get(
+            "/parks/PE-2022-01").get_data(as_text=True))
+
+    first, again = page(), page()
+    ledger.file_application(CLERK, **filing("ZZ-2026-02"))  # another park moves
+    after_other = page()
+    ledger.receive_refund(FINANCE, park_code="PE-2022-01", effective_on="2026-02-01",
+                          amount_yuan="150000.00", voucher_no="财缴-2026-测-101")
+    after_own = page()
+    counts = [len(gathered)]
+    clock.advance(days=400)  # a new day: the lifecycle runs to it, refunds fall overdue
+    next_year, new_day = page(), today(ledger).isoformat()
+    counts.append(len(gathered))
+
+    assert first == again == after_other and counts[0] == 2
+    assert "财缴-2026-测-101" not in first and "财缴-2026-测-101" in after_own
+    assert counts[1] == 3 and new_day in next_year and new_day not in after_own
+
+    with ledger.projections.deferred():
+        ledger.receive_refund(FINANCE, park_code="PE-2022-01", effective_on="2026-02-02",
+                              amount_yuan="1.00", voucher_no="财缴-2026-测-102")
+        behind = page()
+        ledger.projections.catch_up(["park_status"])  # one read model ahead of the others
+        half, half_again = page(), page()
+        gathered_half = len(gathered)
+        ledger.projections.catch_up()
+    caught_up = page()
+
+    version = ledger.park("PE-2022-01")["version"]
+    assert f"版本 {version}" in behind and "财缴-2026-测-102" not in behind  # store: now
+    assert gathered_half == 5 and half == half_again  # behind: kept; half-way: gathered each time
+    assert "财缴-2026-测-102" in caught_up
+    auditor, reviewer = log_in(app, "auditor"), log_in(app, "reviewer")
+    for client, sees in ((auditor, False), (reviewer, True), (auditor, False)):
+        assert ("钱示例" in client.get("/parks/DL-2022-01").get_data(as_text=True)) == sees

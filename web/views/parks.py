@@ -3,13 +3,14 @@ past moment), its step-through replay and its print view."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, render_template, request, url_for
+from eventsourcing.application import LRUCache
+from flask import Flask, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ledger import timetravel
@@ -33,6 +34,14 @@ from web.views.common import (
 bp = blueprint("ui_parks")
 PAGE = 50
 EVENTS_PAGE = 100
+PAGES_KEPT = 512  # parks' pages (as recorded now) each process keeps: ~100 KB each at most
+PAGES_SLOT = "ui_park_pages"
+
+
+@bp.record_once
+def _keep_pages(state: Any) -> None:
+    app: Flask = state.app
+    app.extensions[PAGES_SLOT] = LRUCache(maxsize=PAGES_KEPT)
 STATUSES = ("filed", "under_evaluation", "evaluated", "in_publicity", "publicity_closed",
             "approved", "rejected", "withdrawn", "revoked")
 
@@ -80,27 +89,61 @@ class History:
 @bp.get("/parks/<code>")
 @page()
 def park(code: str) -> ResponseReturnValue:
-    _require(code)
+    version = _require(code)
     known_at, effective_on = local_datetime_arg("known_at"), date_arg("effective_on")
     after = int_arg("after", 0, low=0, high=2**62)
-    view = _as_of(code, known_at, effective_on, after)
-    day = effective_on or (known_at.astimezone(ledger().timezone).date() if known_at
-                           else ledger_today())
+    if known_at is None and effective_on is None:
+        day = ledger_today()
+        view, shown = None, _kept_now(code, version, after, day)
+    else:
+        view = _as_of(code, known_at, effective_on, after)
+        day = effective_on or (known_at.astimezone(ledger().timezone).date() if known_at
+                               else ledger_today())
+        shown = _shown(code, view, known_at, after, day)
+    history = shown["history"]
+    return render_template(
+        "park.html", code=code, view=view, day=day, state=history.state,
+        events=[masked(e) for e in history.events], total=history.total,
+        **_pager(code, history), known_at=request.args.get("known_at", ""),
+        effective_on=request.args.get("effective_on", ""), money=history.money, **shown)
+
+
+def _shown(code: str, view: dict[str, Any] | None, known_at: datetime | None, after: int,
+           day: date) -> dict[str, Any]:
+    """What the park page shows of the park on `day`: now (`view` None) or as of a past
+    moment."""
     history = (_now(code, after) if view is None
                else _then_known(code, view) if known_at is not None
                else _then(code, view, after))
     park_findings = findings.findings(ledger(), as_of=day, park_code=code)
     if known_at is not None:
         park_findings = [f for f in park_findings if _known(f, known_at)]
-    return render_template(
-        "park.html", code=code, view=view, day=day, history=history, state=history.state,
-        events=[masked(e) for e in history.events], total=history.total,
-        **_pager(code, history), findings=park_findings,
-        status_row=park_status.status(ledger(), code, as_of=day),
-        known_at=request.args.get("known_at", ""),
-        effective_on=request.args.get("effective_on", ""), money=history.money,
-        balances=_balances(code, day, history.money if view is not None else None),
-        **_pictures(history, day))
+    return {"history": history, "findings": park_findings,
+            "status_row": park_status.status(ledger(), code, as_of=day),
+            "balances": _balances(code, day, history.money if view is not None else None),
+            **_pictures(history, day)}
+
+
+def _kept_now(code: str, version: int, after: int, day: date) -> dict[str, Any]:
+    """The park as recorded now. What the read models show of it is kept while the park
+    stays at `version` (its row in the park status read model) and the day, the reader's
+    sight of objectors and the language stay the same: a park's page reads only the park's
+    own events and rows. Kept only while every read model stands at the same position, so
+    that all of them hold the park at `version` (one catching up from behind, or rebuilt,
+    would otherwise be kept half-way). The state is the store's, read on every request: it
+    may be ahead of the read models (events saved while they wait to catch up)."""
+    positions = set(ledger().projections.positions().values())
+    if len(positions) != 1:
+        return _shown(code, None, None, after, day)
+    key = (code, version, after, day, sees_objectors(), i18n.language(), request.script_root)
+    pages: LRUCache[tuple[Any, ...], dict[str, Any]] = current_app.extensions[PAGES_SLOT]
+    try:
+        shown = pages.get(key)
+    except KeyError:
+        shown = _shown(code, None, None, after, day)
+        pages.put(key, shown)
+        return shown
+    return {**shown, "history": replace(shown["history"], state=ledger().park(code))}
 
 
 def _now(code: str, after: int) -> History:
@@ -214,12 +257,15 @@ def print_view(code: str) -> ResponseReturnValue:
 # --------------------------------------------------------------------------- helpers
 
 
-def _require(code: str) -> None:
-    """404 unless the park exists (asked of the read model: the store would replay it)."""
+def _require(code: str) -> int:
+    """The park's version in the park status read model; 404 unless the park exists (asked
+    of the read model: the store would replay it)."""
     table = park_status.PARK_STATUS
     with ledger().reader.connect() as conn:
-        if conn.scalar(sa.select(table.c.park_code).where(table.c.park_code == code)) is None:
-            abort(404)
+        version = conn.scalar(sa.select(table.c.version).where(table.c.park_code == code))
+    if version is None:
+        abort(404)
+    return int(version)
 
 
 def _as_of(code: str, known_at: datetime | None, effective_on: date | None, after: int
