@@ -34,7 +34,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-ROWS_KEPT = 10_000  # rows each server process keeps (~1.5 KB each at most: ~15 MB)
+ROWS_KEPT = 10_000  # rows each server process keeps (each 0.3–1.5 KB of HTML: some tens of MB)
 SLOT = "ui_rows"
 _HOLE = f"hole-{secrets.token_hex(8)}-"  # never in a row's data: made anew by each process
 
