@@ -55,6 +55,7 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
     app.context_processor(_template_context)
     fragments.init_app(app)
+    parks.init_app(app)  # the parks' pages it keeps
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(money, "money")
     app.add_template_filter(park_href, "park_href")

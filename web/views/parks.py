@@ -42,9 +42,7 @@ PAGES_KEPT = 256
 PAGES_SLOT = "ui_park_pages"
 
 
-@bp.record_once
-def _keep_pages(state: Any) -> None:
-    app: Flask = state.app
+def init_app(app: Flask) -> None:
     app.extensions[PAGES_SLOT] = LRUCache(maxsize=PAGES_KEPT)
 
 
