@@ -552,13 +552,19 @@ def test_a_park_page_is_kept_while_the_park_stands_and_follows_its_own_events_an
     shows at once; while the read models stand apart nothing is kept, and the state is the
     store's even when the read models are behind (Art. 23: a refund received must show)."""
     gathered: list[str] = []
-    gather = parks_views._shown
+    rendered: list[str] = []  # the event list's rows, rendered
+    gather, render = parks_views._shown, parks_views._timeline
 
     def counted(code: str, *args: Any) -> dict[str, Any]:
         gathered.append(code)
         return gather(code, *args)
 
+    def counted_rows(code: str, *args: Any) -> dict[str, Any]:
+        rendered.append(code)
+        return render(code, *args)
+
     monkeypatch.setattr(parks_views, "_shown", counted)
+    monkeypatch.setattr(parks_views, "_timeline", counted_rows)
     finance = log_in(app, "finance")
 
     def page() -> str:  # the header's CSRF token is signed with the second: left out
@@ -593,6 +599,7 @@ def test_a_park_page_is_kept_while_the_park_stands_and_follows_its_own_events_an
     version = ledger.park("PE-2022-01")["version"]
     assert f"版本 {version}" in behind and "财缴-2026-测-102" not in behind  # store: now
     assert gathered_half == 5 and half == half_again  # behind: kept; half-way: gathered each time
+    assert rendered == gathered  # a kept page keeps its rows rendered
     assert "财缴-2026-测-102" in caught_up
     auditor, reviewer = log_in(app, "auditor"), log_in(app, "reviewer")
     for client, sees in ((auditor, False), (reviewer, True), (auditor, False)):

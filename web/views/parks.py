@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from eventsourcing.application import LRUCache
 from flask import Flask, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup
 
 from ledger import timetravel
 from ledger.domain import rules
@@ -100,11 +101,11 @@ def park(code: str) -> ResponseReturnValue:
         day = effective_on or (known_at.astimezone(ledger().timezone).date() if known_at
                                else ledger_today())
         shown = _shown(code, view, known_at, after, day)
+        shown.update(_timeline(code, shown["history"]))
     history = shown["history"]
     return render_template(
-        "park.html", code=code, view=view, day=day, state=history.state,
-        events=[masked(e) for e in history.events], total=history.total,
-        **_pager(code, history), known_at=request.args.get("known_at", ""),
+        "park.html", code=code, view=view, day=day, state=history.state, total=history.total,
+        known_at=request.args.get("known_at", ""),
         effective_on=request.args.get("effective_on", ""), money=history.money, **shown)
 
 
@@ -124,24 +125,36 @@ def _shown(code: str, view: dict[str, Any] | None, known_at: datetime | None, af
             **_pictures(history, day)}
 
 
+def _timeline(code: str, history: History) -> dict[str, Any]:
+    """The page of the event list, its rows rendered as this reader may see them, and the
+    links to the pages around it."""
+    events = [masked(e) for e in history.events]
+    return {"timeline": Markup(render_template("park_events.html", events=events)),
+            "events_shown": len(events), **_pager(code, history)}
+
+
 def _kept_now(code: str, version: int, after: int, day: date) -> dict[str, Any]:
-    """The park as recorded now. What the read models show of it is kept while the park
-    stays at `version` (its row in the park status read model) and the day, the reader's
-    sight of objectors and the language stay the same: a park's page reads only the park's
-    own events and rows. Kept only while every read model stands at the same position, so
-    that all of them hold the park at `version` (one catching up from behind, or rebuilt,
-    would otherwise be kept half-way). The state is the store's, read on every request: it
-    may be ahead of the read models (events saved while they wait to catch up)."""
+    """The park as recorded now. What the read models show of it, the event list rendered,
+    is kept while the park stays at `version` (its row in the park status read model) and
+    the day, the reader's sight of objectors and the language stay the same: a park's page
+    reads only the park's own events and rows. Kept only while every read model stands at the
+    same position, so that all of them hold the park at `version` (one catching up from
+    behind, or rebuilt, would otherwise be kept half-way). The state is the store's, read on
+    every request: it may be ahead of the read models (events saved while they wait to catch
+    up)."""
     positions = set(ledger().projections.positions().values())
     if len(positions) != 1:
-        return _shown(code, None, None, after, day)
+        shown = _shown(code, None, None, after, day)
+        return {**shown, **_timeline(code, shown["history"])}
     key = (code, version, after, day, sees_objectors(), i18n.language(), request.script_root)
     pages: LRUCache[tuple[Any, ...], dict[str, Any]] = current_app.extensions[PAGES_SLOT]
     try:
         shown = pages.get(key)
     except KeyError:
         shown = _shown(code, None, None, after, day)
-        pages.put(key, shown)
+        shown.update(_timeline(code, shown["history"]))
+        # the events are kept rendered, not twice
+        pages.put(key, {**shown, "history": replace(shown["history"], events=[])})
         return shown
     return {**shown, "history": replace(shown["history"], state=ledger().park(code))}
 
