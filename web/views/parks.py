@@ -37,8 +37,9 @@ PAGE = 50
 EVENTS_PAGE = 100
 STATUSES = ("filed", "under_evaluation", "evaluated", "in_publicity", "publicity_closed",
             "approved", "rejected", "withdrawn", "revoked")
-# Parks' pages (as recorded now) each process keeps. A park of ~100 events costs about half a
-# megabyte with its kept rows (tracemalloc on `large`): 256 parks, ~125 MB a process.
+# Parks' pages (as recorded now) each process keeps. With its events kept too, a park of ~100
+# events cost about half a megabyte (tracemalloc on `large`, session 9); now its event list is
+# kept rendered instead (~100 KB of HTML) and the events are not: at most ~125 MB a process.
 PAGES_KEPT = 256
 PAGES_SLOT = "ui_park_pages"
 
