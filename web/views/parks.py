@@ -39,7 +39,7 @@ STATUSES = ("filed", "under_evaluation", "evaluated", "in_publicity", "publicity
             "approved", "rejected", "withdrawn", "revoked")
 # Parks' pages (as recorded now) each process keeps. With its events kept too, a park of ~100
 # events cost about half a megabyte (tracemalloc on `large`, session 9); now its event list is
-# kept rendered instead (~100 KB of HTML) and the events are not: at most ~125 MB a process.
+# kept rendered instead (~100 KB of HTML) and the events are not (not measured again).
 PAGES_KEPT = 256
 PAGES_SLOT = "ui_park_pages"
 
@@ -101,8 +101,7 @@ def park(code: str) -> ResponseReturnValue:
         view = _as_of(code, known_at, effective_on, after)
         day = effective_on or (known_at.astimezone(ledger().timezone).date() if known_at
                                else ledger_today())
-        shown = _shown(code, view, known_at, after, day)
-        shown.update(_timeline(code, shown["history"]))
+        shown = _gathered(code, view, known_at, after, day)
     history = shown["history"]
     return render_template(
         "park.html", code=code, view=view, day=day, state=history.state, total=history.total,
@@ -126,6 +125,13 @@ def _shown(code: str, view: dict[str, Any] | None, known_at: datetime | None, af
             **_pictures(history, day)}
 
 
+def _gathered(code: str, view: dict[str, Any] | None, known_at: datetime | None, after: int,
+              day: date) -> dict[str, Any]:
+    """Everything the park page shows of the park, its event list rendered."""
+    shown = _shown(code, view, known_at, after, day)
+    return {**shown, **_timeline(code, shown["history"])}
+
+
 def _timeline(code: str, history: History) -> dict[str, Any]:
     """The page of the event list, its rows rendered as this reader may see them, and the
     links to the pages around it."""
@@ -145,15 +151,13 @@ def _kept_now(code: str, version: int, after: int, day: date) -> dict[str, Any]:
     up)."""
     positions = set(ledger().projections.positions().values())
     if len(positions) != 1:
-        shown = _shown(code, None, None, after, day)
-        return {**shown, **_timeline(code, shown["history"])}
+        return _gathered(code, None, None, after, day)
     key = (code, version, after, day, sees_objectors(), i18n.language(), request.script_root)
     pages: LRUCache[tuple[Any, ...], dict[str, Any]] = current_app.extensions[PAGES_SLOT]
     try:
         shown = pages.get(key)
     except KeyError:
-        shown = _shown(code, None, None, after, day)
-        shown.update(_timeline(code, shown["history"]))
+        shown = _gathered(code, None, None, after, day)
         # the events are kept rendered, not twice
         pages.put(key, {**shown, "history": replace(shown["history"], events=[])})
         return shown
