@@ -266,6 +266,7 @@ class Run:
             "full rebuild of every read model, park events/s", "events/s", ours,
             "library: select_notifications(page 1000) + mapper.to_domain_event over the same "
             "log", theirs, each_read_model_alone_events_per_s=per_model,
+            workers=self.ledger.projections.rebuild_workers(),
             park_events_only={
                 "name": "library: the same, of the park events only (the rows the rebuild "
                         "reads)", "runs": parks_only, "median": statistics.median(parks_only),

@@ -663,6 +663,26 @@ class Ledger(Application[UUID]):
         return [(n.id, cast(Park.Event, self.mapper.to_domain_event(n)))
                 for n in notifications]
 
+    def park_events_of_shard(self, after: int, head: int, shard: int, shards: int,
+                             limit: int) -> list[tuple[int, Park.Event]]:
+        """The next `limit` park events after position `after` and up to `head` of the parks of
+        `shard` (of `shards`, by the last byte of the park's stream id), with their positions:
+        what one process of a sharded rebuild replays (PostgreSQL only)."""
+        db = self.database
+        assert db.kind == "postgresql", "parks are sharded by PostgreSQL's uuid_send"
+        query = sa.text(
+            f"SELECT {db.position}, originator_id, originator_version, topic, state "
+            f"FROM {db.events_table} WHERE {db.position} > :after AND {db.position} <= :head "
+            "AND topic IN :topics AND get_byte(uuid_send(originator_id), 15) % :shards = :shard "
+            f"ORDER BY {db.position} LIMIT :limit").bindparams(
+            sa.bindparam("topics", expanding=True))
+        with self.reader.connect() as conn:
+            rows = conn.execute(query, {"after": after, "head": head, "topics": PARK_TOPICS,
+                                        "shards": shards, "shard": shard, "limit": limit})
+            return [(position, cast(Park.Event, self.mapper.to_domain_event(
+                StoredEvent(oid, version, topic, bytes(state)))))
+                for position, oid, version, topic, state in rows]
+
 
 @contextmanager
 def _startup_lock(db: Database, engine: sa.Engine) -> Iterator[None]:

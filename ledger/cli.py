@@ -109,6 +109,17 @@ def safe_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def positive(text: str) -> int:
+    """An argument that counts something: a whole number, 1 or more."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {text!r}")
+    return number
+
+
 def print_json(data: Any, out: TextIO | None = None) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2), file=out or sys.stdout)
 
@@ -250,10 +261,13 @@ def serve(args: argparse.Namespace, config: Config) -> int:
 
 @subcommand("rebuild", "drop and rebuild read models from the log, with a progress bar",
             arg("names", nargs="*", metavar="NAME",
-                help="park_status, subsidies, findings, audit_log (default: all)"))
+                help="park_status, subsidies, findings, audit_log (default: all)"),
+            arg("--workers", type=positive, metavar="N",
+                help="processes replaying the log at once, each a shard of the parks "
+                     "(PostgreSQL; default: one per core from 100,000 events on, else 1)"))
 def rebuild(args: argparse.Namespace, config: Config) -> int:
     with open_ledger(config) as ledger:
-        read = ledger.projections.rebuild(args.names, progress=True)
+        read = ledger.projections.rebuild(args.names, progress=True, workers=args.workers)
         names = ", ".join(args.names or ledger.projections.names)
     print(f"rebuilt {names} from {read} events")
     return 0

@@ -23,9 +23,12 @@ Within a process, batches run one at a time (`lock`); across processes the posit
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -45,6 +48,7 @@ from ledger.recorders import RollBack
 from ledger.storage import reads_only
 
 if TYPE_CHECKING:
+    from config import Config
     from ledger.application import Ledger
 
 LOG = logging.getLogger(__name__)
@@ -57,6 +61,9 @@ POSITIONS = sa.Table(
 )
 BATCH_SIZE = 500
 REBUILD_BATCH_SIZE = 5000  # events per transaction when a rebuild replays the whole log
+REBUILDING = -1  # the position of a read model whose tables a sharded rebuild is filling
+SHARDED_FROM = 100_000  # events in the log from which a rebuild is sharded by default
+SHARDS_AT_MOST = 8  # processes of a sharded rebuild by default (each holds a connection)
 TOUCHED_AT_MOST = 1000  # events of other processes looked through before kept rows are all dropped
 CODES_AT_MOST = 50_000  # parks whose stream ids this process remembers
 SETUP_LOCK = 7318002  # PostgreSQL advisory lock id: several processes may start at once
@@ -184,9 +191,16 @@ class Projections:
                     table.drop(conn, checkfirst=True)
             tables = [POSITIONS] + [t for p in self.projections.values() for t in p.tables]
             METADATA.create_all(conn, tables=tables, checkfirst=True)
-            for table in tables:  # an index added since the table was created
-                for index in table.indexes:
-                    index.create(conn, checkfirst=True)
+            # an index added since the table was created; not on tables a sharded rebuild is
+            # filling (it builds their indexes once they are full)
+            filling = {t for name, position in conn.execute(sa.select(POSITIONS.c.name,
+                                                                      POSITIONS.c.position))
+                       if position == REBUILDING and name in self.projections
+                       for t in self.projections[name].tables}
+            for table in tables:
+                if table not in filling:
+                    for index in table.indexes:
+                        index.create(conn, checkfirst=True)
             known = set(conn.scalars(sa.select(POSITIONS.c.name)))
             for name in self.projections:
                 if name not in known:
@@ -345,7 +359,12 @@ class Projections:
                 # Read the events before taking the write lock: eventsourcing's SQLite pool
                 # makes a reader wait for a writer, and a writer (another thread's save) waits
                 # for SQLite's lock; holding that lock while reading would deadlock them.
-                start = min(self._positions(chosen).values())
+                positions = self._positions(chosen)
+                # those a sharded rebuild is filling are its alone until it moves them
+                live = [p for p in chosen if positions[p.name] != REBUILDING]
+                if not live:
+                    return read
+                start = min(positions[p.name] for p in live)
                 head = recorder.max_notification_id() or 0  # all committed before the read
                 batch = self.ledger.park_events_page(start, batch_size)
                 exhausted = len(batch) < batch_size
@@ -353,8 +372,8 @@ class Projections:
                 # them too, up to the head of the log
                 last = max(batch[-1][0] if batch else start, head if exhausted else 0)
                 if last > start:
-                    with self.lock, self._transaction(chosen) as rows:
-                        self._apply_batch(rows, chosen, batch, self._lock(rows, chosen), last,
+                    with self.lock, self._transaction(live) as rows:
+                        self._apply_batch(rows, live, batch, self._lock(rows, live), last,
                                           advance=True)
                 read += len(batch)
                 bar.update(max(0, last - bar.n))
@@ -387,7 +406,9 @@ class Projections:
                      last: int, advance: bool = False) -> None:
         """Apply, under the position lock (`positions`, as it found them), the events each read
         model has not yet seen (another process may have moved a position since the batch was
-        read), and move every position to `last` (`advance`; else they are moved already)."""
+        read), and move every position to `last` (`advance`; else they are moved already). A
+        read model a sharded rebuild started filling since (`REBUILDING`) is left alone."""
+        chosen = [p for p in chosen if positions[p.name] != REBUILDING]
         low = {p.name: positions[p.name] for p in chosen}
         for projection in chosen:
             if projection.known_position != low[projection.name]:
@@ -435,18 +456,95 @@ class Projections:
             return dict(rows.tuples().all())
 
     def rebuild(self, names: Iterable[str] | None = None, progress: bool = False,
-                batch_size: int = REBUILD_BATCH_SIZE) -> int:
+                batch_size: int = REBUILD_BATCH_SIZE, workers: int | None = None) -> int:
         """Drop the named read models' tables, create them empty and replay the whole log.
 
         The tables are filled before their secondary indexes exist, which are then built
         from the full tables (a sort each, instead of one B-tree insert per row and index).
         Python's cycle collector runs its full collections a tenth as often meanwhile
-        (ledger/collector.py)."""
+        (ledger/collector.py).
+
+        `workers` > 1 on PostgreSQL replays the log in that many processes at once, each the
+        parks of its shard (`_rebuild_sharded`); by default one per core (at most
+        `SHARDS_AT_MOST`) once the log holds `SHARDED_FROM` events, else this process alone
+        (a process takes a second or two to start). SQLite has one writer at a time: there the
+        log is replayed by this process alone whatever `workers` says."""
         with batch_work():
-            return self._rebuild(self.select(names), progress, batch_size)
+            chosen = self.select(names)
+            workers = self.rebuild_workers() if workers is None else workers
+            if workers > 1 and self.dialect.kind == "postgresql":
+                return self._rebuild_sharded(chosen, progress, batch_size, workers)
+            return self._rebuild(chosen, progress, batch_size)
+
+    def rebuild_workers(self) -> int:
+        """The processes a rebuild runs in by default (see `rebuild`)."""
+        if self.dialect.kind != "postgresql" or \
+                (self.ledger.recorder.max_notification_id() or 0) < SHARDED_FROM:
+            return 1
+        return min(os.cpu_count() or 1, SHARDS_AT_MOST)
 
     def _rebuild(self, chosen: list[Projection], progress: bool, batch_size: int) -> int:
         tables = [t for p in chosen for t in p.tables]
+        self._recreate(chosen, tables, 0)
+        try:
+            read = self.catch_up([p.name for p in chosen], batch_size=batch_size,
+                                 progress=progress)
+        finally:
+            with self.lock, self.engine.begin() as conn:
+                for table in tables:
+                    for index in table.indexes:
+                        index.create(conn, checkfirst=True)
+        read += self.catch_up([p.name for p in chosen])  # what came in meanwhile
+        self._analyze(tables)
+        return read
+
+    def _rebuild_sharded(self, chosen: list[Projection], progress: bool, batch_size: int,
+                         workers: int) -> int:
+        """Rebuild with `workers` processes, each replaying the events of the parks of its
+        shard (`Ledger.park_events_of_shard`) up to the head of the log as it stood at the
+        start, in its own transactions. Every read model's rows are a park's own (its
+        prefecture, its subsidy entries, its findings), so the shards never write the same
+        row.
+
+        Meanwhile the positions stand at `REBUILDING`: a command leaves those read models
+        alone (no position stands at the event before its own) and a catch-up passes them over,
+        so nothing but the shards writes their tables. Once every shard has committed, the
+        positions move to that head in one statement and an ordinary catch-up applies what came
+        in meanwhile. If a shard fails, the tables are emptied again with the positions at 0
+        (an ordinary catch-up then rebuilds them from the log, one batch at a time) and the
+        failure is raised."""
+        tables = [t for p in chosen for t in p.tables]
+        names = [p.name for p in chosen]
+        head = self.ledger.recorder.max_notification_id() or 0  # committed, all before it too
+        self._recreate(chosen, tables, REBUILDING)
+        try:
+            with tqdm(total=head, unit="event", disable=not progress, desc="rebuild") as bar, \
+                    self.shard_pool(workers) as pool:
+                shards = [pool.submit(replay_shard, self.ledger.config, names, shard, workers,
+                                      head, batch_size) for shard in range(workers)]
+                read = 0
+                for done in as_completed(shards):
+                    read += done.result()
+                    bar.update(head // workers)
+        except BaseException:
+            LOG.exception("a shard of the rebuild failed: the read models are emptied and "
+                          "caught up from the log instead")
+            self._recreate(chosen, tables, 0)
+            raise
+        with self.lock, self.engine.begin() as conn:
+            for table in tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
+            conn.execute(POSITIONS.update().where(POSITIONS.c.name.in_(names),
+                                                  POSITIONS.c.position == REBUILDING)
+                         .values(position=head))
+        read += self.catch_up(names)  # what came in meanwhile
+        self._analyze(tables)
+        return read
+
+    def _recreate(self, chosen: list[Projection], tables: list[sa.Table], position: int) -> None:
+        """Drop the tables, create them empty (secondary indexes left for later) and set the
+        positions, under the position lock."""
         with self.lock, self.engine.begin() as conn:
             if conn.dialect.name == "sqlite":  # the write lock, as a catch-up batch takes it
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -462,18 +560,30 @@ class Projections:
                 conn.execute(sa.schema.CreateTable(table))
             conn.execute(POSITIONS.update()
                          .where(POSITIONS.c.name.in_([p.name for p in chosen]))
-                         .values(position=0))
-        try:
-            read = self.catch_up([p.name for p in chosen], batch_size=batch_size,
-                                 progress=progress)
-        finally:
-            with self.lock, self.engine.begin() as conn:
-                for table in tables:
-                    for index in table.indexes:
-                        index.create(conn, checkfirst=True)
-        read += self.catch_up([p.name for p in chosen])  # what came in meanwhile
-        self._analyze(tables)
-        return read
+                         .values(position=position))
+
+    @staticmethod
+    def shard_pool(workers: int) -> Executor:
+        """The processes a sharded rebuild runs in: started afresh (`spawn`), never forked
+        from a process holding database connections."""
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+    def replay(self, names: list[str], shard: int, shards: int, head: int,
+               batch_size: int) -> int:
+        """Apply to the named read models every park event of `shard` up to `head`, in batches
+        of `batch_size` events, each in its own transaction; the positions are not touched (a
+        sharded rebuild moves them once every shard is done). Returns the events applied."""
+        chosen = self.select(names)
+        after = read = 0
+        while True:
+            batch = self.ledger.park_events_of_shard(after, head, shard, shards, batch_size)
+            if not batch:
+                return read
+            with self.lock, self._transaction(chosen) as rows:
+                self._apply_batch(rows, chosen, batch, dict.fromkeys(names, after),
+                                  batch[-1][0])
+            read += len(batch)
+            after = batch[-1][0]
 
     def _analyze(self, tables: list[sa.Table]) -> None:
         """Fresh planner statistics for tables just filled (a query planner that still thinks
@@ -536,6 +646,20 @@ class Projections:
 
 
 # ------------------------------------------------------------------------- shared helpers
+
+
+def replay_shard(config: Config, names: list[str], shard: int, shards: int, head: int,
+                 batch_size: int) -> int:
+    """One process of a sharded rebuild: its own ledger on the same database, replaying the
+    parks of `shard` (`Projections.replay`)."""
+    from ledger.application import Ledger
+
+    ledger = Ledger(config)
+    try:
+        with batch_work():
+            return ledger.projections.replay(names, shard, shards, head, batch_size)
+    finally:
+        ledger.close()
 
 
 def _named(names: tuple[str, ...]) -> sa.ColumnElement[bool]:

@@ -47,3 +47,15 @@ def test_rebuild_named_read_models_and_worker_once(database_url):
     assert "rebuilt subsidies, findings from 8 events" in rebuilt.stdout
     assert caught_up.returncode == 0 and "applied 0 events" in caught_up.stdout
     assert unknown.returncode == 2 and "unknown read model 'nonsense'" in unknown.stderr
+
+
+def test_rebuild_in_shards_and_a_count_of_workers_that_is_not_one(database_url):
+    _load(database_url)
+
+    sharded = run_ledger("rebuild", "--workers", "2", database_url=database_url)
+    none = run_ledger("rebuild", "--workers", "0", database_url=database_url)
+
+    assert sharded.returncode == 0, sharded.stderr
+    assert "rebuilt park_status, subsidies, findings, audit_log from 8 events" in sharded.stdout
+    assert none.returncode == 2
+    assert "--workers: must be a whole number of 1 or more, not '0'" in none.stderr
