@@ -197,10 +197,7 @@ class Projections:
                                                                       POSITIONS.c.position))
                        if position == REBUILDING and name in self.projections
                        for t in self.projections[name].tables}
-            for table in tables:
-                if table not in filling:
-                    for index in table.indexes:
-                        index.create(conn, checkfirst=True)
+            _build_indexes(conn, [t for t in tables if t not in filling])
             known = set(conn.scalars(sa.select(POSITIONS.c.name)))
             for name in self.projections:
                 if name not in known:
@@ -491,9 +488,7 @@ class Projections:
                                  progress=progress)
         finally:
             with self.lock, self.engine.begin() as conn:
-                for table in tables:
-                    for index in table.indexes:
-                        index.create(conn, checkfirst=True)
+                _build_indexes(conn, tables)
         read += self.catch_up([p.name for p in chosen])  # what came in meanwhile
         self._analyze(tables)
         return read
@@ -532,9 +527,7 @@ class Projections:
             self._recreate(chosen, tables, 0)
             raise
         with self.lock, self.engine.begin() as conn:
-            for table in tables:
-                for index in table.indexes:
-                    index.create(conn, checkfirst=True)
+            _build_indexes(conn, tables)
             conn.execute(POSITIONS.update().where(POSITIONS.c.name.in_(names),
                                                   POSITIONS.c.position == REBUILDING)
                          .values(position=head))
@@ -660,6 +653,13 @@ def replay_shard(config: Config, names: list[str], shard: int, shards: int, head
             return ledger.projections.replay(names, shard, shards, head, batch_size)
     finally:
         ledger.close()
+
+
+def _build_indexes(conn: sa.Connection, tables: Iterable[sa.Table]) -> None:
+    """The secondary indexes of the tables that do not have them yet."""
+    for table in tables:
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
 
 
 def _named(names: tuple[str, ...]) -> sa.ColumnElement[bool]:
