@@ -77,6 +77,9 @@ UNCORRECTABLE = frozenset({
     "recorded_at", "actor", "flags", "prev_hash", "hash", "idempotency_key", "objection_no",
     "finding_id", "corrects_version", "field", "wrong_value", "right_value", "objector"})
 JSON_TEXT_FIELDS = (fields.List, fields.Nested, fields.Dict, fields.Boolean, fields.Integer)
+# stored park events each process keeps in memory, the latest it saved or read: what a
+# correction is checked against (a stored event never changes, so a kept one is never stale)
+EVENTS_KEPT = 10_000
 # `save` keyword: the snapshots `execute_many` encoded as its batch went past their versions
 SNAPSHOTS_TAKEN = "snapshots_taken"
 
@@ -122,6 +125,8 @@ class Ledger(Application[UUID]):
         self.clock = clock
         self.timezone = ZoneInfo(config.timezone)
         self.parks_in_memory = ParkCache(config.park_cache_size)
+        self.events_in_memory: LRUCache[tuple[UUID, int], Park.Event] = \
+            LRUCache(maxsize=EVENTS_KEPT)
         # answers of costly read-model queries, each keyed by everything it depends on (the
         # question, the day, how far the read models have read the log): never stale, only
         # reused while nothing they read has moved
@@ -484,8 +489,8 @@ class Ledger(Application[UUID]):
                                   f"must name a version between 1 and {park.version}")
         pending = park.pending_events  # the versions after the stored ones, in order
         first_pending = park.version - len(pending) + 1
-        (event,) = [pending[version - first_pending]] if version >= first_pending else \
-            self.events.get(park.id, gt=version - 1, lte=version)
+        event = pending[version - first_pending] if version >= first_pending else \
+            self._stored_event(park.id, version)
         assert isinstance(event, Park.Event)
         if isinstance(event, Park.EntryCorrected):
             return  # the park refuses to correct a correction
@@ -504,6 +509,17 @@ class Ledger(Application[UUID]):
         if right == recorded:
             raise ValidationError("right_value", f"is what version {version} recorded")
         data["right_value"] = _as_text(right)
+
+    def _stored_event(self, park: UUID, version: int) -> Park.Event:
+        """One stored event of a park: kept in memory if this process saved or read it lately,
+        else read from the store (and kept)."""
+        key = (park, version)
+        with suppress(KeyError):
+            return self.events_in_memory.get(key)
+        (event,) = self.events.get(park, gt=version - 1, lte=version)
+        assert isinstance(event, Park.Event)
+        self.events_in_memory.put(key, event)
+        return event
 
     def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
         """Store the events (the library's save) with their read-model rows, in one
@@ -527,6 +543,9 @@ class Ledger(Application[UUID]):
         for aggregate in processing_event.aggregates.values():
             if isinstance(aggregate, Park):
                 self.parks_in_memory.put(aggregate)
+        for event in processing_event.events:
+            if isinstance(event, Park.Event):
+                self.events_in_memory.put((event.originator_id, event.originator_version), event)
         return recordings
 
     def _run_after_commit(self, recordings: list[Recording[UUID]]) -> None:
