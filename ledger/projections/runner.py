@@ -580,7 +580,31 @@ class Projections:
 
     def _analyze(self, tables: list[sa.Table]) -> None:
         """Fresh planner statistics for tables just filled (a query planner that still thinks
-        them empty picks the wrong index, e.g. for the audit log's filtered counts)."""
+        them empty picks the wrong index, e.g. for the audit log's filtered counts).
+
+        On PostgreSQL a VACUUM too, which marks their pages all-visible: until a page is, an
+        index-only scan (the audit log's filtered counts) reads each of its rows from the table
+        as well, and after a rebuild that is every page, until autovacuum comes by (if it is on
+        at all). VACUUM runs outside a transaction, and blocks neither reads nor writes.
+
+        The read models commit without waiting for the disk (`synchronous_commit=off`), and
+        VACUUM leaves a page as it is while the commit of a row on it may not be on disk yet:
+        first one write is committed that does wait (a position set to itself, on the
+        ledger's own engine), which flushes the log up to it, every earlier commit with it;
+        and the VACUUMs too run there (the statistics each ANALYZE commits, if committed
+        without waiting, would hold back the commits sharing their page of the commit log).
+        `INDEX_CLEANUP ON`: a page that still holds a row a later batch replaced (a park's
+        status) is marked only once the indexes have let go of it, which VACUUM skips when
+        such rows are few."""
+        if self.dialect.kind == "postgresql":
+            durable = self.ledger.engine  # synchronous_commit on
+            with durable.begin() as conn:
+                conn.execute(POSITIONS.update().where(POSITIONS.c.name == min(self.projections))
+                             .values(position=POSITIONS.c.position))
+            with durable.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for table in tables:
+                    conn.exec_driver_sql(f"VACUUM (ANALYZE, INDEX_CLEANUP ON) {table.name}")
+            return
         with self.engine.begin() as conn:
             for table in tables:
                 conn.exec_driver_sql(f"ANALYZE {table.name}")
