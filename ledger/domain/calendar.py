@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 
 import chinese_calendar
@@ -39,6 +40,9 @@ class WorkingDayCalendar:
 
     def __init__(self, extra_years: Mapping[int, YearSchedule] | None = None) -> None:
         self._extra = dict(extra_years or {})
+        # the answer for each day asked about: a calendar never changes once made, and a
+        # history asks about the same few publicity weeks again and again
+        self._known: dict[date, bool] = {}
 
     @classmethod
     def from_file(cls, path: str | Path | None) -> WorkingDayCalendar:
@@ -63,12 +67,18 @@ class WorkingDayCalendar:
 
     def is_workday(self, day: date, field: str = "date") -> bool:
         """True when `day` is a statutory working day; CalendarError for an unknown year."""
+        known = self._known.get(day)
+        if known is not None:
+            return known
         if day.year in self._extra:
-            return self._extra[day.year].is_workday(day)
-        lo, hi = _package_years()
-        if not lo <= day.year <= hi:
-            raise CalendarError(day.year, field)
-        return bool(chinese_calendar.is_workday(day))
+            known = self._extra[day.year].is_workday(day)
+        else:
+            lo, hi = _package_years()
+            if not lo <= day.year <= hi:
+                raise CalendarError(day.year, field)
+            known = bool(chinese_calendar.is_workday(day))
+        self._known[day] = known
+        return known
 
     def working_days_between(self, start: date, end: date, field: str = "date") -> int:
         """How many working days lie in [start, end], both ends included (0 if end < start)."""
@@ -92,6 +102,7 @@ class WorkingDayCalendar:
             day += timedelta(days=1)
 
 
+@cache  # the package's schedule is fixed once imported
 def _package_years() -> tuple[int, int]:
     years = [d.year for d in chinese_calendar.holidays]
     return min(years), max(years)

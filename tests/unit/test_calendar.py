@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
+import chinese_calendar
 import pytest
 
 from ledger.domain.calendar import WorkingDayCalendar
@@ -57,6 +58,27 @@ def test_unknown_year_is_an_explicit_error_naming_the_field(calendar):
     assert caught.value.field == "ends_on"
     assert caught.value.details == {"year": 2027}
     assert "2027" in caught.value.message and "LEDGER_CALENDAR_FILE" in caught.value.message
+
+
+def test_unknown_year_stays_an_error_when_asked_again(calendar):
+    for _ in range(2):  # an error is not remembered as an answer
+        with pytest.raises(CalendarError):
+            calendar.is_workday(date(2027, 3, 1))
+
+
+def test_every_day_asked_twice_gives_the_package_s_answer_both_times(calendar):
+    """The calendar remembers each day's answer; every day of every year the package knows,
+    Art. 6(3)'s working days included, must still be the package's, first time and again."""
+    years = sorted({d.year for d in chinese_calendar.holidays})
+    day, last = date(years[0], 1, 1), date(years[-1], 12, 31)
+    mismatches = []
+    while day <= last:
+        expected = chinese_calendar.is_workday(day)
+        if (calendar.is_workday(day), calendar.is_workday(day)) != (expected, expected):
+            mismatches.append(day)
+        day += timedelta(days=1)
+    assert mismatches == []
+    assert calendar.working_days_between(date(2026, 9, 28), date(2026, 10, 12)) == 7
 
 
 def test_calendar_file_adds_a_newly_published_year(tmp_path):
