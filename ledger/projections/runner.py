@@ -496,7 +496,7 @@ class Projections:
     def _rebuild_sharded(self, chosen: list[Projection], progress: bool, batch_size: int,
                          workers: int) -> int:
         """Rebuild with `workers` processes, each replaying the events of the parks of its
-        shard (`Ledger.park_events_of_shard`) up to the head of the log as it stood at the
+        shard (`Projections.replay`) up to the head of the log as it stood at the
         start, in its own transactions. Every read model's rows are a park's own (its
         prefecture, its subsidy entries, its findings), so the shards never write the same
         row.
@@ -563,20 +563,27 @@ class Projections:
 
     def replay(self, names: list[str], shard: int, shards: int, head: int,
                batch_size: int) -> int:
-        """Apply to the named read models every park event of `shard` up to `head`, in batches
-        of `batch_size` events, each in its own transaction; the positions are not touched (a
-        sharded rebuild moves them once every shard is done). Returns the events applied."""
+        """Apply to the named read models every park event of `shard` up to `head`, about
+        `batch_size` events at a time, each batch in its own transaction; the positions are not
+        touched (a sharded rebuild moves them once every shard is done). Returns the events
+        applied.
+
+        A batch is a range of `batch_size * shards * 2` positions (`Ledger.park_events_of_shard`
+        says why): about `batch_size` of this shard's events when, as usual, a receipt follows
+        each park event. A range may hold none of them (another shard's park filling it)."""
         chosen = self.select(names)
+        span = batch_size * shards * 2
         after = read = 0
-        while True:
-            batch = self.ledger.park_events_of_shard(after, head, shard, shards, batch_size)
-            if not batch:
-                return read
-            with self.lock, self._transaction(chosen) as rows:
-                self._apply_batch(rows, chosen, batch, dict.fromkeys(names, after),
-                                  batch[-1][0])
+        while after < head:
+            upto = min(after + span, head)
+            batch = self.ledger.park_events_of_shard(after, upto, shard, shards)
+            if batch:
+                with self.lock, self._transaction(chosen) as rows:
+                    self._apply_batch(rows, chosen, batch, dict.fromkeys(names, after),
+                                      batch[-1][0])
             read += len(batch)
-            after = batch[-1][0]
+            after = upto
+        return read
 
     def _analyze(self, tables: list[sa.Table]) -> None:
         """Fresh planner statistics for tables just filled (a query planner that still thinks
