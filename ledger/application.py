@@ -688,12 +688,12 @@ class Ledger(Application[UUID]):
         `shards`, by the last byte of the park's stream id), with their positions: what one
         process of a sharded rebuild replays (PostgreSQL only).
 
-        A range of positions, not the next so many events: PostgreSQL cannot know how few
+        A range of positions, not the next so many events: PostgreSQL cannot know how many
         rows the shard's test keeps (it guesses 0.5 %), so for "the next 5,000 after 0" it
-        expects to read the whole log and plans a parallel scan of every row, sorted on disk,
-        compiled by its JIT: 1.4 s a batch on `large` rather than 30 ms, and while the table
-        is large, a parallel index scan with JIT compilation after it. Over a range the
-        estimate is the index's own, and the plan the plain index scan."""
+        expects to read most of the log and plans a parallel scan of every row, sorted on
+        disk (1.4 s a batch on `large`), and further on a parallel index scan compiled by its
+        JIT (122 ms); over a range the estimate is the index's own and the plan the plain
+        index scan (15-30 ms)."""
         db = self.database
         assert db.kind == "postgresql", "parks are sharded by PostgreSQL's uuid_send"
         query = sa.text(
