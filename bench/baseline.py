@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from eventsourcing.application import Application
+from eventsourcing.application import Application, Repository
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import EventStore, JSONTranscoder, Mapper
 
 from ledger.storage import Database
 
@@ -81,11 +82,30 @@ def append_batched(app: Baseline, probes: list[Probe], events: int, payload: str
     return time.perf_counter() - start
 
 
+def library_mapper(app: Application[Any]) -> Mapper[Any]:
+    """The library's own mapper of `app`'s events: its `JSONTranscoder`, with the transcodings
+    `app` registers. The ledger reads its events faster (orjson, `ledger/jsontext.py`); the
+    yardstick stays the library's."""
+    transcoder = JSONTranscoder()
+    app.register_transcodings(transcoder)
+    return app.factory.mapper(transcoder=transcoder)
+
+
+def library_repository(app: Application[Any]) -> Repository[Any]:
+    """The library's repository over `app`'s events and snapshots, read by `library_mapper`."""
+    mapper = library_mapper(app)
+    assert app.snapshots is not None
+    return Repository(EventStore(mapper, app.recorder),
+                      snapshot_store=EventStore(mapper, app.snapshots.recorder))
+
+
 def read_and_decode(app: Application[Any], page: int = 1000,
                     topics: Sequence[str] = ()) -> tuple[int, float]:
     """(events, seconds) to read the whole log with select_notifications and decode each event
-    with the application's mapper: the library's own replay, with no projection work. With
-    `topics`, only the events of those topics (the database passes over the others)."""
+    with the library's mapper (`library_mapper`): the library's own replay, with no projection
+    work. With `topics`, only the events of those topics (the database passes over the
+    others)."""
+    mapper = library_mapper(app)
     start, count, after = time.perf_counter(), 0, 0
     while True:
         notifications = app.recorder.select_notifications(start=after, limit=page,
@@ -94,7 +114,7 @@ def read_and_decode(app: Application[Any], page: int = 1000,
         if not notifications:
             return count, time.perf_counter() - start
         for n in notifications:
-            app.mapper.to_domain_event(n)
+            mapper.to_domain_event(n)
         count += len(notifications)
         after = notifications[-1].id
 

@@ -304,6 +304,7 @@ class Run:
             rng = random.Random(self.seed + 300 + r)
             picks = [rng.randint(1, versions) for _ in range(samples)]
             moments = self.recorded_times(code)
+            library = baseline.library_repository(self.ledger)
             ours, theirs = [], []
             for version in picks:
                 start = time.perf_counter()
@@ -312,7 +313,7 @@ class Run:
                 assert known["version"] >= version
                 assert len(known["timeline"]) == min(timetravel.PAGE, known["version"])
                 start = time.perf_counter()
-                self.ledger.repository.get(park_id(code), version=version)
+                library.get(park_id(code), version=version)
                 theirs.append((time.perf_counter() - start) * 1000)
             p50s.append(percentile(ours, 50))
             p95s.append(percentile(ours, 95))

@@ -31,6 +31,7 @@ from eventsourcing.persistence import (
     RecordConflictError,
     Recording,
     StoredEvent,
+    Transcoder,
     Transcoding,
 )
 from eventsourcing.utils import get_topic, strtobool
@@ -54,6 +55,7 @@ from ledger.domain.errors import (
 from ledger.domain.hashing import canonical_json, plain
 from ledger.domain.park import Context, Park, park_id
 from ledger.domain.receipt import IdempotencyReceipt, receipt_id
+from ledger.jsontext import JSONTranscoder as OrjsonTranscoder
 from ledger.parkcache import ParkCache
 from ledger.snapshot_store import CurrentSnapshotStore, ReplacingRepository, project_events
 from ledger.storage import APP_NAME, Database, protect_event_tables, reads_only
@@ -137,6 +139,12 @@ class Ledger(Application[UUID]):
         from ledger.projections.runner import Projections
         self.projections = Projections(self)
         self.after_commit.append(self.projections.after_command)
+
+    def construct_transcoder(self) -> Transcoder:
+        """The library's JSON transcoding, its states read by orjson (`ledger.jsontext`)."""
+        transcoder = OrjsonTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
