@@ -704,16 +704,20 @@ class Ledger(Application[UUID]):
         index scan (15-30 ms)."""
         db = self.database
         assert db.kind == "postgresql", "parks are sharded by PostgreSQL's uuid_send"
-        query = sa.text(
+        query = (  # the driver's own cursor: its rows fetched at once, in C
             f"SELECT {db.position}, originator_id, originator_version, topic, state "
-            f"FROM {db.events_table} WHERE {db.position} > :after AND {db.position} <= :upto "
-            "AND topic IN :topics AND get_byte(uuid_send(originator_id), 15) % :shards = :shard "
-            f"ORDER BY {db.position}").bindparams(sa.bindparam("topics", expanding=True))
+            f"FROM {db.events_table} WHERE {db.position} > %s AND {db.position} <= %s "
+            "AND topic = ANY(%s) AND get_byte(uuid_send(originator_id), 15) %% %s = %s "
+            f"ORDER BY {db.position}")
         with self.reader.connect() as conn:
-            rows = conn.execute(query, {"after": after, "upto": upto, "topics": PARK_TOPICS,
-                                        "shards": shards, "shard": shard})
-            return [(position, cast(Park.Event, self.mapper.to_domain_event(
-                StoredEvent(oid, version, topic, bytes(state)))))
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(query, (after, upto, PARK_TOPICS, shards, shard))
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        to_event = self.mapper.to_domain_event
+        return [(position, cast(Park.Event, to_event(StoredEvent(oid, version, topic, state))))
                 for position, oid, version, topic, state in rows]
 
 

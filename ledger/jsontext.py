@@ -91,13 +91,17 @@ def _revive_object(value: dict[str, Any], decoders: Decoders, refuse: Refusal) -
     """An object as the library's `object_hook` leaves it, its objects revived first."""
     for key, item in value.items():
         kind = type(item)
+        if kind is str:  # most values: passed over at the first test
+            continue
         if kind is dict:
-            if len(item) == 2 and type(item.get("_type_")) is str and \
-                    type(item.get("_data_")) is str:
-                decoder = decoders.get(item["_type_"])  # no object inside: revived at once
-                value[key] = refuse(item) if decoder is None else decoder(item["_data_"])
-            else:
-                value[key] = _revive_object(item, decoders, refuse)
+            name = item.get("_type_")
+            if type(name) is str and len(item) == 2:
+                data = item.get("_data_")
+                if type(data) is str:  # no object inside: revived at once
+                    decoder = decoders.get(name)
+                    value[key] = refuse(item) if decoder is None else decoder(data)
+                    continue
+            value[key] = _revive_object(item, decoders, refuse)
         elif kind is list:
             value[key] = _revive_array(item, decoders, refuse)
         elif kind is float:
