@@ -85,3 +85,37 @@ def test_a_rebuild_writes_in_bulk_exactly_the_rows_the_commands_wrote(ledger):
     ledger.projections.rebuild()
 
     assert ledger.projections.dump() == incremental
+
+
+def test_a_rebuild_stores_the_very_text_the_commands_stored(ledger, monkeypatch):
+    """Byte for byte, every column as the database holds it (a JSON column's text, a time's
+    digits): PostgreSQL's rebuild sends its rows in COPY's binary format, the commands theirs
+    as INSERT parameters. Two shards and one process alike."""
+    import ledger.projections.rows as rows_module  # noqa: PLC0415
+
+    copies: list[tuple[str, bool]] = []
+    types_of = rows_module.copy_types
+
+    def counted(table, columns):
+        types = types_of(table, columns)
+        copies.append((table.name, types is not None))
+        return types
+
+    monkeypatch.setattr(rows_module, "copy_types", counted)
+    report = import_commands(ledger, generate("tiny", seed=5))
+    assert report.ok
+    written = _stored_text(ledger)
+
+    for workers in (1, 2):
+        ledger.projections.rebuild(workers=workers)
+        assert _stored_text(ledger) == written
+    if ledger.database.kind == "postgresql":  # in one process the binary COPY is seen here
+        assert ("rm_audit_log", True) in copies
+        assert all(binary for _, binary in copies)  # every read model's types have one
+
+
+def _stored_text(ledger):
+    with ledger.engine.connect() as conn:
+        return {table.name: sorted(tuple(conn.execute(sa.select(
+            *(sa.cast(column, sa.Text) for column in table.columns))).all()), key=repr)
+            for projection in ledger.projections.select() for table in projection.tables}
