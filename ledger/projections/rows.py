@@ -145,9 +145,9 @@ COPY_FROM = 50  # rows of one INSERT from which PostgreSQL is sent a COPY instea
 
 # The type each column's value is sent as in a binary COPY, by its SQLAlchemy type, subclasses
 # first. A string is sent as text whatever its length limit, which the server checks as it
-# reads the column's own type.
+# reads the column's own type; JSON too, as the binary form of `json` is its text.
 _COPY_TYPES: tuple[tuple[type[sa.types.TypeEngine[Any]], str], ...] = (
-    (sa.JSON, "json"), (sa.BigInteger, "int8"), (sa.SmallInteger, "int2"),
+    (sa.JSON, "text"), (sa.BigInteger, "int8"), (sa.SmallInteger, "int2"),
     (sa.Integer, "int4"), (sa.Boolean, "bool"), (sa.Date, "date"), (sa.String, "text"))
 _copy_types_known: dict[tuple[str, tuple[str, ...]], tuple[str, ...] | None] = {}
 
@@ -258,12 +258,11 @@ class Rows:
                 for row in rows:
                     copy.write_row(statement.parameters(row))
                 return
+            copy.set_types(types)
+            # JSON text already (`Raw`) goes as it is; the bind processor's `Json` values as
+            # the driver's own JSON dumper writes them for an INSERT
             json_at = [i for i, column in enumerate(columns)
                        if isinstance(table.c[column].type, sa.JSON)]
-            # JSON goes as text (the binary form of `json` is its text): JSON text already
-            # (`Raw`) as it is, the bind processor's `Json` values as the driver's own JSON
-            # dumper writes them for an INSERT
-            copy.set_types(["text" if i in json_at else sent for i, sent in enumerate(types)])
             as_json = self.cursor.adapters.get_dumper(Json, PyFormat.BINARY)(Json, self.cursor)
             for row in rows:
                 values = statement.parameters(row)
