@@ -21,13 +21,18 @@ def test_an_aware_time_becomes_the_same_instant_in_naive_utc(moment):
 
     assert stored.tzinfo is None
     assert stored == moment.astimezone(UTC).replace(tzinfo=None)
-    assert aware(stored) == moment  # the same instant back
+    # the same instant back (compared in UTC: a local time in a fold or gap, such as China's
+    # summer time ending in 1986-1991, equals no time of another zone, itself included)
+    assert aware(stored) == moment.astimezone(UTC)
+    assert aware(stored).timestamp() == moment.timestamp()
 
 
 @pytest.mark.parametrize("moment", [
     datetime(2026, 12, 4, 18, 57, 44, 658181, tzinfo=UTC),
     datetime.fromisoformat("2026-12-04T18:57:44.658181+00:00"),  # as the store decodes it
-    datetime(2024, 2, 29, 7, 59, 59, 999999, tzinfo=ZoneInfo("Asia/Shanghai"))])
+    datetime(2024, 2, 29, 7, 59, 59, 999999, tzinfo=ZoneInfo("Asia/Shanghai")),
+    datetime(1991, 9, 15, 1, 0, tzinfo=ZoneInfo("Asia/Shanghai")),  # in the fold
+    datetime(1991, 9, 15, 1, 0, fold=1, tzinfo=ZoneInfo("Asia/Shanghai"))])
 def test_microseconds_and_the_day_survive(moment):
     stored = utc(moment)
     assert (stored.microsecond, stored.second) == (moment.microsecond, moment.second)
