@@ -263,10 +263,11 @@ class Rows:
             # the driver's own JSON dumper writes them for an INSERT
             json_at = [i for i, column in enumerate(columns)
                        if isinstance(table.c[column].type, sa.JSON)]
-            as_json = self.cursor.adapters.get_dumper(Json, PyFormat.BINARY)(Json, self.cursor)
+            as_json = self.cursor.adapters.get_dumper(Json, PyFormat.BINARY)(
+                Json, self.cursor) if json_at else None
             for row in rows:
                 values = statement.parameters(row)
-                if json_at:
+                if as_json is not None:
                     values = list(values)
                     for i in json_at:
                         value = values[i]
